@@ -1,0 +1,149 @@
+"""An in-memory store: thread-safe, serialised at log level, shareable by name.
+
+``memory://`` opens a private store; ``memory://name`` opens the store of that name,
+shared by everyone in the process who opens the same name.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Self
+
+from tidings.adapter import Capability, ScanRequest, StorageAdapter
+from tidings.events import StoredEvent
+from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings.errors import ConfigurationError
+from tidings.publishing import StreamBatch, build_stored_events, match_retry
+from tidings.url import URL
+
+__all__ = ["MemoryAdapter", "MemoryOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryOptions:
+    """Options of ``memory://``."""
+
+    page_size: int = 1000
+    """How many events a lazy scan copies out per lock acquisition."""
+
+    def __post_init__(self) -> None:
+        if self.page_size < 1:
+            raise ConfigurationError(f"page_size must be >= 1, got {self.page_size}")
+
+
+@dataclass(slots=True)
+class _Log:
+    """The events of one store, indexed by scope; guarded by ``lock``."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    events: list[StoredEvent] = field(default_factory=list)
+    by_category: dict[str, list[StoredEvent]] = field(default_factory=dict)
+    by_stream: dict[StreamIdentifier, list[StoredEvent]] = field(default_factory=dict)
+    by_id: dict[str, StoredEvent] = field(default_factory=dict)
+
+    def scope(self, target: Identifier) -> list[StoredEvent]:
+        if isinstance(target, StreamIdentifier):
+            return self.by_stream.get(target, [])
+        if isinstance(target, CategoryIdentifier):
+            return self.by_category.get(target.category, [])
+        return self.events
+
+
+_named_logs: dict[str, _Log] = {}
+_named_logs_lock = threading.Lock()
+
+
+class MemoryAdapter(StorageAdapter):
+    """The reference adapter: every rule of the contract, no persistence."""
+
+    scheme = "memory"
+    capabilities = frozenset[Capability]()
+    options_type = MemoryOptions
+
+    def __init__(self, *, name: str | None = None, options: MemoryOptions | None = None) -> None:
+        self.name = name
+        self.options = options or MemoryOptions()
+        if name is None:
+            self._log = _Log()
+        else:
+            with _named_logs_lock:
+                self._log = _named_logs.setdefault(name, _Log())
+
+    @classmethod
+    def from_url(cls, url: URL, options: MemoryOptions) -> Self:
+        if url.path or url.username or url.port:
+            raise ConfigurationError(
+                f"{url} is not a memory URL; use memory:// or memory://name"
+            )
+        return cls(name=url.host, options=options)
+
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        log = self._log
+        with log.lock:
+            planned: list[list[StoredEvent] | None] = []
+            for batch in batches:
+                stored = {i: log.by_id[i] for i in batch.ids if i in log.by_id}
+                retried = match_retry(batch, stored)
+                if retried is None:
+                    stream_events = log.by_stream.get(batch.stream)
+                    last = stream_events[-1] if stream_events else None
+                    batch.condition.assert_met_by(last_event=last, stream=batch.stream)
+                planned.append(retried)
+            recorded_at = datetime.now(UTC)
+            results: list[list[StoredEvent]] = []
+            for batch, retried in zip(batches, planned):
+                if retried is not None:
+                    results.append(retried)
+                    continue
+                stream_events = log.by_stream.setdefault(batch.stream, [])
+                new = build_stored_events(
+                    batch,
+                    first_position=len(stream_events),
+                    first_sequence_number=len(log.events) + 1,
+                    recorded_at=recorded_at,
+                )
+                stream_events.extend(new)
+                log.by_category.setdefault(batch.stream.category, []).extend(new)
+                log.events.extend(new)
+                log.by_id.update((event.id, event) for event in new)
+                results.append(new)
+            return results
+
+    def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
+        after = request.after or 0
+        remaining = request.limit
+        page_size = self.options.page_size
+        while remaining is None or remaining > 0:
+            with self._log.lock:
+                events = self._log.scope(request.target)
+                if isinstance(request.target, LogIdentifier):
+                    start = after
+                else:
+                    start = bisect_right(events, after, key=_sequence_number)
+                page = events[start : start + page_size]
+            if not page:
+                return
+            after = page[-1].sequence_number
+            for event in page:
+                if request.names is None or event.name in request.names:
+                    yield event
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining == 0:
+                            return
+
+    def latest(self, target: Identifier) -> StoredEvent | None:
+        with self._log.lock:
+            events = self._log.scope(target)
+            return events[-1] if events else None
+
+    def __repr__(self) -> str:
+        return f"MemoryAdapter(name={self.name!r})"
+
+
+def _sequence_number(event: StoredEvent) -> int:
+    return event.sequence_number

@@ -1,0 +1,97 @@
+"""tidings: an event store for event-sourced Python applications.
+
+Open a store with :func:`connect` and a config string, then publish to and read from
+its stream, category and log scopes.
+"""
+
+from __future__ import annotations
+
+from tidings.adapter import Capability, NoOptions, Ordering, ScanRequest, StorageAdapter
+from tidings.clock import Clock, FixedClock, SystemClock, using_clock
+from tidings.conditions import (
+    NoCondition,
+    WriteCondition,
+    position_is,
+    stream_exists,
+    stream_is_empty,
+)
+from tidings.connection import connect
+from tidings.errors import (
+    AdapterImportError,
+    ConfigurationError,
+    DuplicateEventIdError,
+    InvalidURLError,
+    MissingHandlerError,
+    StorageError,
+    StoreBusyError,
+    StoreClosedError,
+    TidingsError,
+    UnknownAdapterError,
+    UnknownOptionError,
+    UnmetWriteConditionError,
+    ValidationError,
+)
+from tidings.events import NewEvent, StoredEvent
+from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings.projection import Projection, Projector, State
+from tidings.publishing import StreamBatch
+from tidings.registry import AdapterInfo, Registry, default_registry
+from tidings.store import Batch, CategoryScope, EventStore, LogScope, StreamScope
+from tidings.url import URL, make_url
+
+__all__ = [
+    "URL",
+    "AdapterImportError",
+    "AdapterInfo",
+    "Batch",
+    "Capability",
+    "CategoryIdentifier",
+    "CategoryScope",
+    "Clock",
+    "ConfigurationError",
+    "DuplicateEventIdError",
+    "EventStore",
+    "FixedClock",
+    "Identifier",
+    "InvalidURLError",
+    "LogIdentifier",
+    "LogScope",
+    "MissingHandlerError",
+    "NewEvent",
+    "NoCondition",
+    "NoOptions",
+    "Ordering",
+    "Projection",
+    "Projector",
+    "Registry",
+    "ScanRequest",
+    "State",
+    "StorageAdapter",
+    "StorageError",
+    "StoreBusyError",
+    "StoreClosedError",
+    "StoredEvent",
+    "StreamBatch",
+    "StreamIdentifier",
+    "StreamScope",
+    "SystemClock",
+    "TidingsError",
+    "UnknownAdapterError",
+    "UnknownOptionError",
+    "UnmetWriteConditionError",
+    "ValidationError",
+    "WriteCondition",
+    "connect",
+    "default_registry",
+    "list_adapters",
+    "make_url",
+    "position_is",
+    "stream_exists",
+    "stream_is_empty",
+    "using_clock",
+]
+
+
+def list_adapters() -> list[AdapterInfo]:
+    """The installed adapters: scheme, aliases, distribution and version."""
+    return default_registry().adapters()

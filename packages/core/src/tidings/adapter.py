@@ -1,0 +1,99 @@
+"""The storage adapter protocol that every backend implements."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from tidings.events import StoredEvent
+from tidings.identifiers import Identifier
+from tidings.publishing import StreamBatch
+from tidings.url import URL
+
+__all__ = ["Capability", "NoOptions", "Ordering", "ScanRequest", "StorageAdapter"]
+
+
+class Capability(enum.Enum):
+    """What an adapter can do beyond the core contract; the testkit gates tests on these."""
+
+    PERSISTENT = "persistent"
+    """Events survive closing the store and opening it again."""
+    MULTI_PROCESS = "multi-process"
+    """Several processes may write to the same store at once."""
+    ORDERING_LEVELS = "ordering-levels"
+    """The ordering guarantee can be chosen per store (log, category or stream)."""
+    NATIVE_ASYNC = "native-async"
+    """The adapter has a native async implementation."""
+    PROJECTION_STORAGE = "projection-storage"
+    """The adapter stores and searches projections."""
+    CHANGE_NOTIFICATIONS = "change-notifications"
+    """The adapter can notify readers of new events."""
+
+
+class Ordering(enum.Enum):
+    """The scope at which writes are serialised (SEMANTICS rule 12).
+
+    A reader polling "after sequence number N" never misses an event within a scope at
+    or below this level: with ``LOG`` that holds for every scan.
+    """
+
+    LOG = "log"
+    CATEGORY = "category"
+    STREAM = "stream"
+
+
+@dataclass(frozen=True, slots=True)
+class NoOptions:
+    """The options of an adapter that takes none."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    """A validated scan: events of ``target`` after a sequence number, optionally filtered."""
+
+    target: Identifier
+    after: int | None = None
+    limit: int | None = None
+    names: frozenset[str] | None = None
+
+
+class StorageAdapter(ABC):
+    """A storage backend. The store validates input; adapters store and scan.
+
+    Subclasses declare ``scheme``, ``capabilities`` and ``options_type`` (a frozen
+    dataclass whose fields are the adapter's typed options), and translate driver
+    errors into :mod:`tidings.errors`, chaining the cause.
+    """
+
+    scheme: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    options_type: ClassVar[type[Any]] = NoOptions
+
+    @property
+    def ordering(self) -> Ordering:
+        """The ordering guarantee this store gives."""
+        return Ordering.LOG
+
+    @classmethod
+    @abstractmethod
+    def from_url(cls, url: URL, options: Any) -> Self:
+        """Open the adapter for a parsed config string and its typed options."""
+
+    @abstractmethod
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        """Append every batch atomically, all or nothing, and return the stored events
+        per batch. Each batch's condition is checked inside the write's serialisation."""
+
+    @abstractmethod
+    def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
+        """Lazily yield the matching events in ascending sequence number order."""
+
+    @abstractmethod
+    def latest(self, target: Identifier) -> StoredEvent | None:
+        """The event with the highest sequence number in ``target``, or None."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and files. Idempotent."""

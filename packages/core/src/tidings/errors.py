@@ -1,0 +1,115 @@
+"""The error hierarchy: every error tidings raises derives from :class:`TidingsError`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tidings.identifiers import StreamIdentifier
+
+__all__ = [
+    "AdapterImportError",
+    "ConfigurationError",
+    "DuplicateEventIdError",
+    "InvalidURLError",
+    "MissingHandlerError",
+    "StorageError",
+    "StoreBusyError",
+    "StoreClosedError",
+    "TidingsError",
+    "UnknownAdapterError",
+    "UnknownOptionError",
+    "UnmetWriteConditionError",
+    "ValidationError",
+]
+
+
+class TidingsError(Exception):
+    """Base class of every error raised by tidings and its adapters."""
+
+
+class ValidationError(TidingsError, ValueError):
+    """Input was rejected before any I/O; ``field`` names the offending field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class UnmetWriteConditionError(TidingsError):
+    """A write condition did not hold, so nothing was written."""
+
+    def __init__(self, stream: StreamIdentifier, expected: str, found: str) -> None:
+        self.stream = stream
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"write condition not met for stream {stream.category!r}/{stream.stream!r}: "
+            f"expected {expected}, found {found}"
+        )
+
+
+class DuplicateEventIdError(TidingsError):
+    """An event id is already used by another stored event, so nothing was written."""
+
+    def __init__(self, event_id: str, stream: StreamIdentifier) -> None:
+        self.event_id = event_id
+        self.stream = stream
+        super().__init__(
+            f"event id {event_id!r} is already stored; the batch for stream "
+            f"{stream.category!r}/{stream.stream!r} was not written"
+        )
+
+
+class StorageError(TidingsError):
+    """The storage backend failed; the driver's exception is chained as the cause."""
+
+
+class StoreBusyError(StorageError):
+    """The store stayed locked by another writer for longer than the configured timeout."""
+
+
+class StoreClosedError(TidingsError):
+    """The store was used after ``close()``."""
+
+
+class MissingHandlerError(TidingsError, LookupError):
+    """A projector met an event it has no handler for."""
+
+    def __init__(self, event_name: str, projector: str) -> None:
+        self.event_name = event_name
+        super().__init__(
+            f"projector {projector!r} has no handler for event {event_name!r}; "
+            "add one, or pass on_missing='ignore'"
+        )
+
+
+class ConfigurationError(TidingsError, ValueError):
+    """A config string, an option or an adapter registration is wrong."""
+
+
+class InvalidURLError(ConfigurationError):
+    """A config string could not be parsed."""
+
+
+class UnknownOptionError(ConfigurationError):
+    """An adapter option is not one the adapter accepts."""
+
+    def __init__(self, scheme: str, unknown: Iterable[str], accepted: Iterable[str]) -> None:
+        self.unknown = sorted(unknown)
+        self.accepted = sorted(accepted)
+        listed = ", ".join(self.accepted) or "none"
+        super().__init__(
+            f"unknown option(s) for {scheme}://: {', '.join(self.unknown)}; "
+            f"accepted options: {listed}"
+        )
+
+
+class UnknownAdapterError(ConfigurationError):
+    """No installed adapter serves the scheme."""
+
+
+class AdapterImportError(ConfigurationError):
+    """An adapter is installed but failed to import; the import error is the cause."""

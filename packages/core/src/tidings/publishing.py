@@ -1,0 +1,127 @@
+"""I/O-free publish logic shared by every adapter: batches, retries and new rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import uuid4
+
+from tidings.conditions import NoCondition, WriteCondition
+from tidings.errors import DuplicateEventIdError, ValidationError
+from tidings.events import NewEvent, StoredEvent
+from tidings.identifiers import StreamIdentifier
+
+__all__ = [
+    "StreamBatch",
+    "assign_ids",
+    "build_stored_events",
+    "match_retry",
+    "validate_batches",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBatch:
+    """Events to append to one stream, atomically, if ``condition`` holds."""
+
+    stream: StreamIdentifier
+    events: tuple[NewEvent, ...]
+    condition: WriteCondition = field(default_factory=NoCondition)
+
+    @property
+    def ids(self) -> list[str]:
+        """The ids the caller gave, in order."""
+        return [event.id for event in self.events if event.id is not None]
+
+    @property
+    def fully_identified(self) -> bool:
+        """Whether every event carries a caller-given id, so the batch can be retried."""
+        return bool(self.events) and all(event.id is not None for event in self.events)
+
+
+def validate_batches(batches: Sequence[StreamBatch]) -> None:
+    """Reject before any I/O what no adapter could write: mixed categories, repeated
+    streams, repeated ids, events that are not ``NewEvent``, conditions of the wrong type."""
+    categories = {batch.stream.category for batch in batches}
+    if len(categories) > 1:
+        raise ValidationError(
+            "streams", f"a multi-stream publish stays within one category, got {sorted(categories)}"
+        )
+    seen_streams: set[StreamIdentifier] = set()
+    seen_ids: set[str] = set()
+    for batch in batches:
+        if batch.stream in seen_streams:
+            raise ValidationError("streams", f"stream {batch.stream.stream!r} appears twice")
+        seen_streams.add(batch.stream)
+        if not isinstance(batch.condition, WriteCondition):
+            raise ValidationError(
+                "condition", f"must be a WriteCondition, got {type(batch.condition).__name__}"
+            )
+        for index, event in enumerate(batch.events):
+            if not isinstance(event, NewEvent):
+                raise ValidationError(
+                    f"events[{index}]", f"must be a NewEvent, got {type(event).__name__}"
+                )
+            if event.id is not None:
+                if event.id in seen_ids:
+                    raise ValidationError(
+                        f"events[{index}].id", f"id {event.id!r} appears twice in one publish"
+                    )
+                seen_ids.add(event.id)
+
+
+def match_retry(
+    batch: StreamBatch, stored_with_same_ids: Mapping[str, StoredEvent]
+) -> list[StoredEvent] | None:
+    """Decide what a batch whose ids may already be stored means (SEMANTICS rule 10).
+
+    ``stored_with_same_ids`` maps each of the batch's ids that is already stored to its
+    stored event. Returns None when no id is stored (write normally), the stored events
+    when the batch is an exact retry (write nothing), and raises
+    :class:`DuplicateEventIdError` for any other overlap.
+    """
+    if not stored_with_same_ids:
+        return None
+    stored = [stored_with_same_ids.get(event.id or "") for event in batch.events]
+    if batch.fully_identified and all(event is not None for event in stored):
+        found = [event for event in stored if event is not None]
+        same_stream = all(event.identifier == batch.stream for event in found)
+        contiguous = all(
+            later.position == earlier.position + 1 for earlier, later in zip(found, found[1:])
+        )
+        if same_stream and contiguous:
+            return found
+    clashing = next(event_id for event_id in batch.ids if event_id in stored_with_same_ids)
+    raise DuplicateEventIdError(clashing, batch.stream)
+
+
+def assign_ids(events: Iterable[NewEvent]) -> list[str]:
+    """The id of each event: the caller's, or a new UUID."""
+    return [event.id if event.id is not None else str(uuid4()) for event in events]
+
+
+def build_stored_events(
+    batch: StreamBatch,
+    *,
+    first_position: int,
+    first_sequence_number: int,
+    recorded_at: datetime,
+) -> list[StoredEvent]:
+    """The stored form of a batch, for adapters that number events themselves."""
+    return [
+        StoredEvent(
+            id=event_id,
+            name=event.name,
+            category=batch.stream.category,
+            stream=batch.stream.stream,
+            position=first_position + offset,
+            sequence_number=first_sequence_number + offset,
+            payload=event.payload,
+            metadata=event.metadata,
+            occurred_at=event.occurred_at,
+            observed_at=event.observed_at,
+            recorded_at=recorded_at,
+        )
+        for offset, (event, event_id) in enumerate(zip(batch.events, assign_ids(batch.events)))
+    ]

@@ -1,0 +1,221 @@
+"""The public store API: :class:`EventStore` and its log, category and stream scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Self
+
+from tidings.adapter import Capability, Ordering, ScanRequest, StorageAdapter
+from tidings.conditions import NoCondition, WriteCondition
+from tidings.errors import StoreClosedError, ValidationError
+from tidings.events import NewEvent, StoredEvent
+from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings.names import validate_name
+from tidings.publishing import StreamBatch, validate_batches
+
+__all__ = ["Batch", "CategoryScope", "EventStore", "LogScope", "Scope", "StreamScope"]
+
+
+class Batch:
+    """Events for one stream of a multi-stream publish, with that stream's condition."""
+
+    __slots__ = ("condition", "events")
+
+    def __init__(
+        self, events: Sequence[NewEvent], condition: WriteCondition | None = None
+    ) -> None:
+        self.events = events
+        self.condition = NoCondition() if condition is None else condition
+
+    def __repr__(self) -> str:
+        return f"Batch(events={list(self.events)!r}, condition={self.condition!r})"
+
+
+class EventStore:
+    """An append-only log of immutable events, grouped as log → category → stream.
+
+    Thread-safe: one store may be shared by many threads. Use it as a context manager,
+    or call :meth:`close`, to release the adapter's connections and files.
+    """
+
+    def __init__(self, adapter: StorageAdapter) -> None:
+        if not isinstance(adapter, StorageAdapter):
+            raise TypeError(f"EventStore needs a StorageAdapter, got {type(adapter).__name__}")
+        self._adapter = adapter
+        self._closed = False
+
+    @property
+    def adapter(self) -> StorageAdapter:
+        """The storage adapter behind this store."""
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+        return self._adapter
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What the adapter can do beyond the core contract."""
+        return self._adapter.capabilities
+
+    @property
+    def ordering(self) -> Ordering:
+        """The level at which writes are serialised."""
+        return self._adapter.ordering
+
+    def stream(self, *, category: str, stream: str) -> StreamScope:
+        """The scope of one stream."""
+        return StreamScope(self, StreamIdentifier(category, stream))
+
+    def category(self, *, category: str) -> CategoryScope:
+        """The scope of one category."""
+        return CategoryScope(self, CategoryIdentifier(category))
+
+    def log(self) -> LogScope:
+        """The scope of every event in the store."""
+        return LogScope(self, LogIdentifier())
+
+    def close(self) -> None:
+        """Release the adapter's resources. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._adapter.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EventStore({self._adapter!r})"
+
+
+class Scope:
+    """Reading shared by every scope: lazy scans, lists and ``latest``."""
+
+    __slots__ = ("_store", "identifier")
+
+    def __init__(self, store: EventStore, identifier: Identifier) -> None:
+        self._store = store
+        self.identifier: Identifier = identifier
+
+    def iterate(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+    ) -> Iterator[StoredEvent]:
+        """Lazily yield events in ascending sequence number order.
+
+        ``after`` keeps events with a sequence number strictly greater than it,
+        ``limit`` caps how many are returned and ``names`` keeps only those event names.
+        """
+        request = _scan_request(self.identifier, after, limit, names)
+        if request.limit == 0:
+            return iter(())
+        return self._store.adapter.scan(request)
+
+    def read(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+    ) -> list[StoredEvent]:
+        """The events of :meth:`iterate`, as a list."""
+        return list(self.iterate(after=after, limit=limit, names=names))
+
+    def latest(self) -> StoredEvent | None:
+        """The event with the highest sequence number in this scope, or None."""
+        return self._store.adapter.latest(self.identifier)
+
+    def __iter__(self) -> Iterator[StoredEvent]:
+        return self.iterate()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.identifier!r})"
+
+
+class LogScope(Scope):
+    """Every event in the store."""
+
+    __slots__ = ()
+
+
+class CategoryScope(Scope):
+    """The events of one category; publishes to several of its streams atomically."""
+
+    __slots__ = ()
+    identifier: CategoryIdentifier
+
+    def stream(self, stream: str) -> StreamScope:
+        """The scope of one stream in this category."""
+        return StreamScope(self._store, StreamIdentifier(self.identifier.category, stream))
+
+    def publish(
+        self, *, streams: Mapping[str, Sequence[NewEvent] | Batch]
+    ) -> dict[str, list[StoredEvent]]:
+        """Publish to several streams of this category in one atomic write.
+
+        Each value is the stream's events, or a :class:`Batch` with its own condition.
+        If any condition fails, nothing from any stream is written.
+        """
+        if not isinstance(streams, Mapping):
+            raise ValidationError("streams", "must be a mapping of stream name to events")
+        batches = [
+            _stream_batch(StreamIdentifier(self.identifier.category, name), value)
+            for name, value in streams.items()
+        ]
+        validate_batches(batches)
+        results = self._store.adapter.publish(batches)
+        return {batch.stream.stream: result for batch, result in zip(batches, results)}
+
+
+class StreamScope(Scope):
+    """The events of one stream, in position order."""
+
+    __slots__ = ()
+    identifier: StreamIdentifier
+
+    def publish(
+        self, *, events: Sequence[NewEvent], condition: WriteCondition | None = None
+    ) -> list[StoredEvent]:
+        """Append ``events`` atomically if ``condition`` holds; return them as stored.
+
+        Raises :class:`~tidings.errors.UnmetWriteConditionError` when the condition
+        fails, and writes nothing.
+        """
+        batch = _stream_batch(self.identifier, Batch(events, condition))
+        validate_batches([batch])
+        return self._store.adapter.publish([batch])[0]
+
+
+def _stream_batch(stream: StreamIdentifier, value: Sequence[NewEvent] | Batch) -> StreamBatch:
+    batch = value if isinstance(value, Batch) else Batch(value)
+    if isinstance(batch.events, str | bytes | Mapping) or not isinstance(
+        batch.events, Sequence | Iterable
+    ):
+        raise ValidationError("events", "must be a sequence of NewEvent")
+    return StreamBatch(stream, tuple(batch.events), batch.condition)
+
+
+def _scan_request(
+    target: Identifier, after: int | None, limit: int | None, names: Iterable[str] | None
+) -> ScanRequest:
+    for field, value in (("after", after), ("limit", limit)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValidationError(field, f"must be an int or None, got {value!r}")
+        if value is not None and value < 0:
+            raise ValidationError(field, f"must be >= 0, got {value}")
+    name_set = None
+    if names is not None:
+        if isinstance(names, str):
+            raise ValidationError("names", "must be a collection of names, not a single str")
+        name_set = frozenset(validate_name(name, "names") for name in names)
+    return ScanRequest(target, after, limit, name_set)

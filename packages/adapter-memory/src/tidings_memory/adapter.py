@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Self
 
 from tidings.adapter import Capability, ScanRequest, StorageAdapter
+from tidings.errors import ConfigurationError
 from tidings.events import StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.errors import ConfigurationError
 from tidings.publishing import StreamBatch, build_stored_events, match_retry
 from tidings.url import URL
 
@@ -76,9 +76,7 @@ class MemoryAdapter(StorageAdapter):
     @classmethod
     def from_url(cls, url: URL, options: MemoryOptions) -> Self:
         if url.path or url.username or url.port:
-            raise ConfigurationError(
-                f"{url} is not a memory URL; use memory:// or memory://name"
-            )
+            raise ConfigurationError(f"{url} is not a memory URL; use memory:// or memory://name")
         return cls(name=url.host, options=options)
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:

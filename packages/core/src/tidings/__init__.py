@@ -36,7 +36,7 @@ from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, S
 from tidings.projection import Projection, Projector, State
 from tidings.publishing import StreamBatch
 from tidings.registry import AdapterInfo, Registry, default_registry
-from tidings.store import Batch, CategoryScope, EventStore, LogScope, StreamScope
+from tidings.store import Batch, CategoryScope, EventStore, LogScope, Scope, StreamScope
 from tidings.url import URL, make_url
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "Projector",
     "Registry",
     "ScanRequest",
+    "Scope",
     "State",
     "StorageAdapter",
     "StorageError",

@@ -95,5 +95,9 @@ class StorageAdapter(ABC):
     def latest(self, target: Identifier) -> StoredEvent | None:
         """The event with the highest sequence number in ``target``, or None."""
 
+    def initialise(self) -> None:  # noqa: B027 - optional hook
+        """Create the schema now rather than on first use (``tidings init URL``).
+        Idempotent; adapters without a schema do nothing."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files. Idempotent."""

@@ -36,7 +36,8 @@ class FixedClock:
         return self.at
 
 
-_clock: ContextVar[Clock] = ContextVar("tidings_clock", default=SystemClock())
+_SYSTEM_CLOCK = SystemClock()
+_clock: ContextVar[Clock] = ContextVar("tidings_clock", default=_SYSTEM_CLOCK)
 
 
 def current_clock() -> Clock:

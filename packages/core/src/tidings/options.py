@@ -54,17 +54,16 @@ def build_options(
 
 def _convert(value: object, hint: Any, scheme: str, name: str) -> object:
     candidates = _union_members(hint)
-    if value is None or (isinstance(value, str) and value.lower() in {"", "none", "null"}):
-        if type(None) in candidates:
-            return None
-    errors = []
+    is_none = value is None or (isinstance(value, str) and value.lower() in {"", "none", "null"})
+    if is_none and type(None) in candidates:
+        return None
     for candidate in candidates:
         if candidate is type(None):
             continue
         try:
             return _convert_to(value, candidate)
-        except (TypeError, ValueError) as error:
-            errors.append(str(error))
+        except (TypeError, ValueError):
+            continue
     expected = " or ".join(_describe(c) for c in candidates)
     raise ConfigurationError(f"option {name!r} of {scheme}:// must be {expected}, got {value!r}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from uuid import uuid4
 
 from tidings.conditions import NoCondition, WriteCondition
@@ -88,7 +89,7 @@ def match_retry(
         found = [event for event in stored if event is not None]
         same_stream = all(event.identifier == batch.stream for event in found)
         contiguous = all(
-            later.position == earlier.position + 1 for earlier, later in zip(found, found[1:])
+            later.position == earlier.position + 1 for earlier, later in pairwise(found)
         )
         if same_stream and contiguous:
             return found

@@ -92,6 +92,9 @@ class Registry:
                 self._manager = self._load_plugins()
             return self._manager
 
+    def _ensure_loaded(self) -> None:
+        _ = self.plugin_manager
+
     def register(
         self,
         scheme: str,
@@ -124,17 +127,17 @@ class Registry:
 
     def schemes(self) -> list[str]:
         """Every scheme and alias that can be opened."""
-        self.plugin_manager
+        self._ensure_loaded()
         return sorted(self._aliases)
 
     def adapters(self) -> list[AdapterInfo]:
         """The registered adapters, one entry per canonical scheme."""
-        self.plugin_manager
+        self._ensure_loaded()
         return [self._adapters[name] for name in sorted(self._adapters)]
 
     def resolve(self, scheme: str) -> type[StorageAdapter]:
         """The adapter class for ``scheme``, or an actionable error."""
-        self.plugin_manager
+        self._ensure_loaded()
         scheme = scheme.lower()
         if scheme in self._broken:
             error = self._broken[scheme]

@@ -22,9 +22,7 @@ class Batch:
 
     __slots__ = ("condition", "events")
 
-    def __init__(
-        self, events: Sequence[NewEvent], condition: WriteCondition | None = None
-    ) -> None:
+    def __init__(self, events: Sequence[NewEvent], condition: WriteCondition | None = None) -> None:
         self.events = events
         self.condition = NoCondition() if condition is None else condition
 

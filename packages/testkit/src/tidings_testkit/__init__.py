@@ -1,0 +1,60 @@
+"""tidings-testkit: the conformance suite every tidings adapter runs, plus test helpers.
+
+Importing this package is cheap; the suites load pytest and Hypothesis when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tidings_testkit.builders import NewEventBuilder, StoredEventBuilder
+    from tidings_testkit.conformance import EventStoreSuite
+    from tidings_testkit.factory import StoreFactory
+    from tidings_testkit.suite import AdapterSuite, SuiteIntegrityError, requires
+    from tidings_testkit.suites.concurrency import ConcurrencySuite
+    from tidings_testkit.suites.errors import ErrorSuite
+    from tidings_testkit.suites.model import ModelSuite
+    from tidings_testkit.suites.reading import ReadingSuite
+    from tidings_testkit.suites.stateful import StatefulSuite
+    from tidings_testkit.suites.writing import WritingSuite
+
+__all__ = [
+    "AdapterSuite",
+    "ConcurrencySuite",
+    "ErrorSuite",
+    "EventStoreSuite",
+    "ModelSuite",
+    "NewEventBuilder",
+    "ReadingSuite",
+    "StatefulSuite",
+    "StoreFactory",
+    "StoredEventBuilder",
+    "SuiteIntegrityError",
+    "WritingSuite",
+    "requires",
+]
+
+_HOMES = {
+    "AdapterSuite": "suite",
+    "SuiteIntegrityError": "suite",
+    "requires": "suite",
+    "StoreFactory": "factory",
+    "EventStoreSuite": "conformance",
+    "NewEventBuilder": "builders",
+    "StoredEventBuilder": "builders",
+    "ConcurrencySuite": "suites.concurrency",
+    "ErrorSuite": "suites.errors",
+    "ModelSuite": "suites.model",
+    "ReadingSuite": "suites.reading",
+    "StatefulSuite": "suites.stateful",
+    "WritingSuite": "suites.writing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'tidings_testkit' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"tidings_testkit.{home}"), name)

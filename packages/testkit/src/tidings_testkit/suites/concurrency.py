@@ -67,7 +67,7 @@ class ConcurrencySuite(AdapterSuite):
         def write(writer: int) -> int:
             conflicts = 0
             for n in range(successes_each):
-                while True:
+                for _attempt in range(1000):  # bounded, so a broken adapter fails, not hangs
                     latest = stream.latest()
                     expected = None if latest is None else latest.position
                     try:
@@ -78,6 +78,8 @@ class ConcurrencySuite(AdapterSuite):
                         break
                     except UnmetWriteConditionError:
                         conflicts += 1
+                else:
+                    raise AssertionError(f"writer {writer} never succeeded after 1000 attempts")
             return conflicts
 
         results = _run_together(4, write)

@@ -24,8 +24,8 @@ import tidings
 from tidings import (
     EventStore,
     NewEvent,
-    Scope,
     NoCondition,
+    Scope,
     StoredEvent,
     WriteCondition,
     position_is,

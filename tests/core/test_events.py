@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tidings import NewEvent, StoredEvent, ValidationError
+from tidings.jsonvalues import decode_json, encode_json
+
+
+def test_a_new_event_detaches_its_payload_from_the_caller() -> None:
+    payload = {"items": [1, 2]}
+    event = NewEvent(name="e", payload=payload)
+    payload["items"].append(3)
+    assert event.payload == {"items": [1, 2]}
+
+
+def test_new_events_are_frozen() -> None:
+    event = NewEvent(name="e")
+    with pytest.raises(AttributeError):
+        event.name = "f"  # type: ignore[misc]
+
+
+def test_an_id_must_be_a_valid_name() -> None:
+    with pytest.raises(ValidationError, match="id"):
+        NewEvent(name="e", id="")
+    with pytest.raises(ValidationError, match="id"):
+        NewEvent(name="e", id=42)  # type: ignore[arg-type]
+
+
+def test_a_datetime_field_must_be_a_datetime() -> None:
+    with pytest.raises(ValidationError, match="occurred_at"):
+        NewEvent(name="e", occurred_at="2024-01-01")  # type: ignore[arg-type]
+
+
+def test_the_codec_round_trips_unicode_and_large_numbers() -> None:
+    value = {"ü": ["🎉", 2**80, -0.5, None, True]}
+    assert decode_json(encode_json(value)) == value
+    assert decode_json(encode_json(value).encode()) == value
+
+
+def test_a_stored_event_converts_to_a_json_friendly_dict() -> None:
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    event = StoredEvent(
+        id="i",
+        name="n",
+        category="c",
+        stream="s",
+        position=0,
+        sequence_number=1,
+        payload={"a": 1},
+        metadata={},
+        occurred_at=moment,
+        observed_at=moment,
+        recorded_at=moment,
+    )
+    assert event.to_dict()["recorded_at"] == "2024-01-01T00:00:00+00:00"
+    assert event.identifier.stream == "s"

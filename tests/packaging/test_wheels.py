@@ -1,0 +1,13 @@
+"""Every distribution builds a wheel that carries its entry points and ``py.typed``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from check_wheels import build, problems
+
+
+def test_every_wheel_builds_with_entry_points_and_py_typed(tmp_path: Path) -> None:
+    wheels = build(tmp_path)
+    assert len(wheels) == 6
+    assert problems(wheels) == []

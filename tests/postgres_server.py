@@ -1,0 +1,113 @@
+"""A PostgreSQL server for the tests, shared by tests/adapters/postgres and the conformance run.
+
+``TIDINGS_TEST_POSTGRES_URL`` names the server (default: the local one, as ``postgres``).
+When it cannot be reached: in CI (``CI`` set) the tests fail, never skip; elsewhere, if
+PostgreSQL binaries are installed, pytest-postgresql starts a throwaway server; otherwise
+the tests skip with a loud reason. Each test gets fresh schemas, dropped at teardown.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+__all__ = ["URL_ENV", "SchemaFactory", "postgres_url", "schemas", "throwaway_postgresql"]
+
+URL_ENV = "TIDINGS_TEST_POSTGRES_URL"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _pg_ctl() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return found[-1] if found else None
+
+
+def _unreachable(url: str) -> str | None:
+    """Why the server at ``url`` cannot be used, or None when it can."""
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error).strip()
+
+
+def _throwaway_factory() -> Any:
+    from pytest_postgresql import factories
+
+    return factories.postgresql_proc(executable=_pg_ctl() or "pg_ctl", port=None)
+
+
+throwaway_postgresql = _throwaway_factory()
+"""pytest-postgresql's server, started only when ``postgres_url`` asks for it."""
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a reachable server, as psycopg and tidings accept it."""
+    url = os.environ.get(URL_ENV, DEFAULT_URL)
+    problem = _unreachable(url)
+    if problem is None:
+        return url
+    where = f"{URL_ENV}={url}" if URL_ENV in os.environ else f"the default {url}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs PostgreSQL, but {where} is unreachable: {problem}", pytrace=False)
+    if _pg_ctl() is None:
+        pytest.skip(
+            f"NO POSTGRESQL: {where} is unreachable ({problem}) and no PostgreSQL binaries "
+            "(/usr/lib/postgresql/*/bin/pg_ctl) are installed to start one. Install "
+            f"PostgreSQL or set {URL_ENV}."
+        )
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.skip(
+            f"NO POSTGRESQL: {where} is unreachable ({problem}); a throwaway server cannot be "
+            "started as root (initdb refuses). Start the machine's server, for example "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        )
+    proc = request.getfixturevalue("throwaway_postgresql")
+    return f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres"
+
+
+class SchemaFactory:
+    """Hands out fresh schema names on one server and drops them all at teardown."""
+
+    def __init__(self, url: str) -> None:
+        self.server_url = url
+        self.names: list[str] = []
+
+    def name(self) -> str:
+        """A new, unused schema name."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        self.names.append(name)
+        return name
+
+    def url(self, name: str | None = None) -> str:
+        """A config string for a fresh schema (or for ``name``)."""
+        chosen = name if name is not None else self.name()
+        separator = "&" if "?" in self.server_url else "?"
+        return f"{self.server_url}{separator}schema={chosen}"
+
+    def connect(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """An autocommit admin connection, for tests that look at the server directly."""
+        return psycopg.connect(self.server_url, autocommit=True)
+
+    def drop_all(self) -> None:
+        with self.connect() as conn:
+            for name in self.names:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
+                )
+
+
+@pytest.fixture
+def schemas(postgres_url: str) -> Iterator[SchemaFactory]:
+    """Fresh schemas for one test, dropped when it ends."""
+    factory = SchemaFactory(postgres_url)
+    yield factory
+    factory.drop_all()

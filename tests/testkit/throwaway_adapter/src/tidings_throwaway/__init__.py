@@ -1,0 +1,1 @@
+"""A third-party adapter written the way an outside author would."""

@@ -1,0 +1,6 @@
+from tidings.hookspecs import hookimpl
+
+
+@hookimpl
+def tidings_register_adapters(register):
+    register("throwaway", "tidings_throwaway.adapter:ThrowawayAdapter", aliases=("tw",))

@@ -1,0 +1,5 @@
+from tidings_testkit import EventStoreSuite
+
+
+class TestThrowaway(EventStoreSuite):
+    url = "tw://"

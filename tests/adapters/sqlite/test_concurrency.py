@@ -1,4 +1,4 @@
-"""Locks, threads and closing: busy stores fail clearly and leave nothing half-written."""
+"""Locks, threads, failures and closing: errors are clear and leave nothing half-written."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlite_utils
+import sqlite_utils.plugins
 
-from tidings import EventStore, NewEvent, StoreBusyError, StoreClosedError, position_is
+from tidings import (
+    ConfigurationError,
+    EventStore,
+    NewEvent,
+    StorageError,
+    StoreBusyError,
+    StoreClosedError,
+    position_is,
+)
 from tidings_sqlite import SQLiteAdapter
 
 from .conftest import OpenStore, raw_rows
@@ -95,3 +105,40 @@ def test_a_closed_adapter_refuses_to_work(store: EventStore) -> None:
     store.close()
     with pytest.raises(StoreClosedError):
         adapter.latest(store.log().identifier)
+
+
+class _QueryOnly:
+    """A sqlite-utils plugin that makes every connection it sees refuse writes."""
+
+    @sqlite_utils.hookimpl
+    def prepare_connection(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA query_only = 1")
+
+
+def test_a_database_sqlite_cannot_write_raises_a_configuration_error(
+    open_store: OpenStore, db_path: Path
+) -> None:
+    open_store().close()
+    plugin = _QueryOnly()
+    sqlite_utils.plugins.pm.register(plugin)
+    try:
+        store = open_store(sqlite_utils_plugins=True)
+        with pytest.raises(ConfigurationError, match="SQLite cannot write it") as raised:
+            store.stream(category="c", stream="s").publish(events=[NewEvent(name="e")])
+    finally:
+        sqlite_utils.plugins.pm.unregister(plugin)
+    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+    assert raw_rows(db_path, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_any_other_sqlite_failure_raises_a_storage_error_with_the_cause(
+    store: EventStore, db_path: Path
+) -> None:
+    other = sqlite3.connect(db_path)
+    other.execute("ALTER TABLE events RENAME TO moved_away")
+    other.close()
+    with pytest.raises(StorageError, match="SQLite failed to publish to") as raised:
+        store.stream(category="c", stream="s").publish(events=[NewEvent(name="e")])
+    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+    with pytest.raises(StorageError, match="SQLite failed to read from"):
+        store.log().read()

@@ -1,0 +1,103 @@
+"""The SQLite adapter: the embedded default, durable and safe across threads and processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+from sqlite_utils import Database
+
+from tidings.adapter import Capability, ScanRequest, StorageAdapter
+from tidings.events import StoredEvent
+from tidings.identifiers import Identifier
+from tidings.publishing import StreamBatch
+from tidings.url import URL
+from tidings_sqlite.connections import ConnectionPool, open_database
+from tidings_sqlite.errors import translating
+from tidings_sqlite.location import Location, locate
+from tidings_sqlite.options import SQLiteOptions
+from tidings_sqlite.reading import latest_event, scan_events
+from tidings_sqlite.schema import ensure_schema
+from tidings_sqlite.statements import Statements
+from tidings_sqlite.transactions import write_transaction
+from tidings_sqlite.writing import append
+
+__all__ = ["SQLiteAdapter"]
+
+
+class SQLiteAdapter(StorageAdapter):
+    """Events in one SQLite table, written in ``BEGIN IMMEDIATE`` transactions in WAL mode.
+
+    ``sqlite:///path.db`` is persistent and may be shared by many processes. ``sqlite://``
+    is an in-memory database private to this store: it does not persist and no other
+    store or process can see it, although the class declares both capabilities.
+    """
+
+    scheme = "sqlite"
+    capabilities = frozenset({Capability.PERSISTENT, Capability.MULTI_PROCESS})
+    options_type = SQLiteOptions
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, options: SQLiteOptions | None = None
+    ) -> None:
+        """Open (and create, on first use) the database at ``path``; None: in memory."""
+        self.options = options or SQLiteOptions()
+        self.location = Location(None if path is None else Path(path).expanduser().absolute())
+        self._statements = Statements.for_table(self.options.table)
+        self.location.check_usable()
+        self._pool = ConnectionPool(
+            self._open_database,
+            keep_idle=self.options.pool_size,
+            exclusive=self.location.in_memory,
+        )
+        try:
+            self.initialise()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @classmethod
+    def from_url(cls, url: URL, options: SQLiteOptions) -> Self:
+        return cls(locate(url).path, options=options)
+
+    def initialise(self) -> None:
+        """Create or upgrade the schema and switch the file to WAL mode. Idempotent."""
+        with self._borrow("open") as db:
+            ensure_schema(db, self.location, self.options.table)
+
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        with self._borrow("publish to") as db, write_transaction(db.conn):
+            return append(db.conn, self._statements, batches)
+
+    def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
+        return scan_events(
+            lambda: self._borrow("read from"), self._statements, request, self.options.page_size
+        )
+
+    def latest(self, target: Identifier) -> StoredEvent | None:
+        return latest_event(lambda: self._borrow("read from"), self._statements, target)
+
+    def close(self) -> None:
+        """Close every connection; a file database is checkpointed by its last one."""
+        self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteAdapter({self.location.describe()!r}, table={self.options.table!r})"
+
+    def _open_database(self) -> Database:
+        return open_database(self.location, self.options)
+
+    @contextmanager
+    def _borrow(self, action: str) -> Iterator[Database]:
+        with (
+            translating(
+                action=action,
+                database=self.location.describe(),
+                busy_timeout=self.options.busy_timeout,
+            ),
+            self._pool.connection() as db,
+        ):
+            yield db

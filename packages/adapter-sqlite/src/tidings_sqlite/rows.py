@@ -1,0 +1,80 @@
+"""The one place events become rows and rows become events.
+
+Timestamps are stored as INTEGER microseconds since the Unix epoch: exact, compact,
+ordered and fast to convert, so a stored event reads back equal, field for field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tidings.events import StoredEvent
+from tidings.jsonvalues import decode_json, encode_json
+
+__all__ = ["COLUMNS", "Row", "event_to_row", "from_micros", "row_to_event", "to_micros"]
+
+COLUMNS = (
+    "sequence_number",
+    "id",
+    "category",
+    "stream",
+    "position",
+    "name",
+    "payload",
+    "metadata",
+    "occurred_at",
+    "observed_at",
+    "recorded_at",
+)
+"""The events table's columns, in the order rows use."""
+
+Row = tuple[int, str, str, str, int, str, str, str, int, int, int]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime, exactly."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    """The UTC datetime ``micros`` microseconds after the epoch, exactly."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def event_to_row(event: StoredEvent) -> Row:
+    """The row that stores ``event``."""
+    return (
+        event.sequence_number,
+        event.id,
+        event.category,
+        event.stream,
+        event.position,
+        event.name,
+        encode_json(event.payload),
+        encode_json(event.metadata),
+        to_micros(event.occurred_at),
+        to_micros(event.observed_at),
+        to_micros(event.recorded_at),
+    )
+
+
+def row_to_event(row: Sequence[Any]) -> StoredEvent:
+    """The event a row (in :data:`COLUMNS` order) stores."""
+    return StoredEvent(
+        sequence_number=row[0],
+        id=row[1],
+        category=row[2],
+        stream=row[3],
+        position=row[4],
+        name=row[5],
+        payload=decode_json(row[6]),
+        metadata=decode_json(row[7]),
+        occurred_at=_EPOCH + timedelta(microseconds=row[8]),
+        observed_at=_EPOCH + timedelta(microseconds=row[9]),
+        recorded_at=_EPOCH + timedelta(microseconds=row[10]),
+    )

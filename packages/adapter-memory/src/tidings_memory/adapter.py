@@ -19,6 +19,7 @@ from tidings.events import StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings.publishing import StreamBatch, build_stored_events, match_retry
 from tidings.url import URL
+from tidings_memory.projections import MemoryProjectionStorage
 
 __all__ = ["MemoryAdapter", "MemoryOptions"]
 
@@ -40,6 +41,7 @@ class _Log:
     """The events of one store, indexed by scope; guarded by ``lock``."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
+    projections: MemoryProjectionStorage = field(default_factory=MemoryProjectionStorage)
     events: list[StoredEvent] = field(default_factory=list)
     by_category: dict[str, list[StoredEvent]] = field(default_factory=dict)
     by_stream: dict[StreamIdentifier, list[StoredEvent]] = field(default_factory=dict)
@@ -61,7 +63,7 @@ class MemoryAdapter(StorageAdapter):
     """The reference adapter: every rule of the contract, no persistence."""
 
     scheme = "memory"
-    capabilities = frozenset[Capability]()
+    capabilities = frozenset({Capability.PROJECTION_STORAGE})
     options_type = MemoryOptions
 
     def __init__(self, *, name: str | None = None, options: MemoryOptions | None = None) -> None:
@@ -133,6 +135,9 @@ class MemoryAdapter(StorageAdapter):
                         remaining -= 1
                         if remaining == 0:
                             return
+
+    def projections(self) -> MemoryProjectionStorage:
+        return self._log.projections
 
     def latest(self, target: Identifier) -> StoredEvent | None:
         with self._log.lock:

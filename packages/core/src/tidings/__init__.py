@@ -6,7 +6,14 @@ its stream, category and log scopes.
 
 from __future__ import annotations
 
-from tidings.adapter import Capability, NoOptions, Ordering, ScanRequest, StorageAdapter
+from tidings.adapter import (
+    Capability,
+    NoOptions,
+    Ordering,
+    ProjectionStorage,
+    ScanRequest,
+    StorageAdapter,
+)
 from tidings.clock import Clock, FixedClock, SystemClock, using_clock
 from tidings.conditions import (
     NoCondition,
@@ -29,13 +36,17 @@ from tidings.errors import (
     UnknownAdapterError,
     UnknownOptionError,
     UnmetWriteConditionError,
+    UnsupportedCapabilityError,
     ValidationError,
 )
 from tidings.events import NewEvent, StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.projection import Projection, Projector, State
+from tidings.projection import Projection, Projector
+from tidings.projection_store import ProjectionStore, SnapshotPolicy
 from tidings.publishing import StreamBatch
+from tidings.query import Cursor, Filter, Page, Query, Sort, field
 from tidings.registry import AdapterInfo, Registry, default_registry
+from tidings.state import State
 from tidings.store import Batch, CategoryScope, EventStore, LogScope, Scope, StreamScope
 from tidings.url import URL, make_url
 
@@ -61,7 +72,17 @@ __all__ = [
     "NoCondition",
     "NoOptions",
     "Ordering",
+    "Cursor",
+    "Filter",
+    "Page",
     "Projection",
+    "ProjectionStorage",
+    "ProjectionStore",
+    "Query",
+    "SnapshotPolicy",
+    "Sort",
+    "UnsupportedCapabilityError",
+    "field",
     "Projector",
     "Registry",
     "ScanRequest",

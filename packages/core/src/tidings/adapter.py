@@ -8,12 +8,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from tidings.errors import UnsupportedCapabilityError
 from tidings.events import StoredEvent
 from tidings.identifiers import Identifier
+from tidings.projection import Projection
 from tidings.publishing import StreamBatch
+from tidings.query.model import Query
 from tidings.url import URL
 
-__all__ = ["Capability", "NoOptions", "Ordering", "ScanRequest", "StorageAdapter"]
+__all__ = [
+    "Capability",
+    "NoOptions",
+    "Ordering",
+    "ProjectionStorage",
+    "ScanRequest",
+    "StorageAdapter",
+]
 
 
 class Capability(enum.Enum):
@@ -60,6 +70,31 @@ class ScanRequest:
     names: frozenset[str] | None = None
 
 
+class ProjectionStorage(ABC):
+    """Stored projections, keyed by (name, id). Queries arrive validated; every adapter
+    must give the results :mod:`tidings.query.evaluate` gives."""
+
+    @abstractmethod
+    def save(self, projection: Projection) -> None:
+        """Insert or replace the projection with the same (name, id)."""
+
+    @abstractmethod
+    def load(self, name: str, id: str) -> Projection | None:
+        """The projection stored under (name, id), or None."""
+
+    @abstractmethod
+    def locate(self, name: str, source: Identifier) -> Projection | None:
+        """The projection of that name made from ``source`` (the lowest id if several)."""
+
+    @abstractmethod
+    def search(self, query: Query) -> list[Projection]:
+        """The projections matching ``query``, sorted and paged as it says."""
+
+    @abstractmethod
+    def count(self, query: Query) -> int:
+        """How many projections match the query's name and filters (paging ignored)."""
+
+
 class StorageAdapter(ABC):
     """A storage backend. The store validates input; adapters store and scan.
 
@@ -94,6 +129,14 @@ class StorageAdapter(ABC):
     @abstractmethod
     def latest(self, target: Identifier) -> StoredEvent | None:
         """The event with the highest sequence number in ``target``, or None."""
+
+    def projections(self) -> ProjectionStorage:
+        """The adapter's projection storage; adapters with
+        :attr:`Capability.PROJECTION_STORAGE` override this."""
+        raise UnsupportedCapabilityError(
+            f"the {self.scheme}:// adapter does not store projections "
+            f"(it lacks the {Capability.PROJECTION_STORAGE.value!r} capability)"
+        )
 
     def initialise(self) -> None:  # noqa: B027 - optional hook
         """Create the schema now rather than on first use (``tidings init URL``).

@@ -11,8 +11,9 @@ from typing import Any
 from tidings.connection import URL_ENV, connect, resolve_url
 from tidings.errors import TidingsError
 from tidings.events import NewEvent, StoredEvent
-from tidings.projection import Projector, State
+from tidings.projection import Projector
 from tidings.registry import default_registry
+from tidings.state import State
 from tidings.store import Scope
 from tidings.url import make_url
 

@@ -20,6 +20,7 @@ __all__ = [
     "TidingsError",
     "UnknownAdapterError",
     "UnknownOptionError",
+    "UnsupportedCapabilityError",
     "UnmetWriteConditionError",
     "ValidationError",
 ]
@@ -69,6 +70,10 @@ class StorageError(TidingsError):
 
 class StoreBusyError(StorageError):
     """The store stayed locked by another writer for longer than the configured timeout."""
+
+
+class UnsupportedCapabilityError(TidingsError):
+    """The adapter does not offer what was asked of it, such as projection storage."""
 
 
 class StoreClosedError(TidingsError):

@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, overload
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal, overload
 
+from tidings.clock import current_clock
 from tidings.errors import MissingHandlerError, ValidationError
 from tidings.events import StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings.state import State
 
-__all__ = ["Handler", "Projection", "Projector", "State", "handler_name"]
+__all__ = ["Handler", "Projection", "Projector", "default_id", "handler_name"]
 
-S = TypeVar("S")
 Handler = Callable[[Any, StoredEvent], Any]
-
-
-class State(Mapping[str, Any]):
-    """An immutable mapping; :meth:`merge` returns a new state with keys added or replaced.
-
-    Projection handlers receive mapping states as ``State``, so they can write
-    ``state.merge({...})`` as in the seed README.
-    """
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
-        self._data: dict[str, Any] = {**(data or {}), **kwargs}
-
-    def merge(self, other: Mapping[str, Any] | None = None, /, **kwargs: Any) -> State:
-        """A new state with the keys of ``other`` (and ``kwargs``) added or replaced."""
-        return State({**self._data, **(other or {}), **kwargs})
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain, mutable copy."""
-        return dict(self._data)
-
-    def __repr__(self) -> str:
-        return f"State({self._data!r})"
-
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
@@ -67,19 +32,33 @@ def handler_name(event_name: str) -> str:
     return _SEPARATORS.sub("_", spaced).strip("_").lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Projection(Generic[S]):
-    """A state reduced from events, with where it came from and how far it got.
+def default_id(source: Identifier | None) -> str:
+    """The id a projection gets from its source: the stream or category name, or ``log``."""
+    if isinstance(source, StreamIdentifier):
+        return source.stream
+    if isinstance(source, CategoryIdentifier):
+        return source.category
+    return "log"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Projection:
+    """A state reduced from events: what, from where, and how far it got.
 
     ``position`` and ``sequence_number`` are those of the last event applied (None when
-    no event was applied), so a projection can be resumed later.
+    no event was applied), so a projection can be resumed. ``projector_version`` ties a
+    stored projection to the projector logic that made it.
     """
 
-    state: S
-    source: Identifier | None
     name: str
+    id: str
+    state: Any
+    source: Identifier | None = None
     position: int | None = None
     sequence_number: int | None = None
+    projector_version: int = 1
+    created_at: datetime = field(default_factory=lambda: current_clock().now())
+    updated_at: datetime = field(default_factory=lambda: current_clock().now())
 
     @property
     def version(self) -> tuple[int | None, int | None]:
@@ -96,57 +75,83 @@ class Projector:
     Give handlers as a mapping from event name to function, or subclass and define
     methods named after events in snake_case (``def profile_created(self, state, event)``).
     An event without a handler raises :class:`MissingHandlerError`, unless
-    ``on_missing="ignore"``.
+    ``on_missing="ignore"``. Bump ``version`` when the handlers change, so that stored
+    snapshots made by the old logic are not resumed.
     """
 
     name: str = ""
+    version: int = 1
 
     def __init__(
         self,
         handlers: Mapping[str, Handler] | None = None,
         *,
         name: str | None = None,
+        version: int | None = None,
         initial_state: Callable[[], Any] | None = None,
         on_missing: Literal["raise", "ignore"] = "raise",
     ) -> None:
         if on_missing not in ("raise", "ignore"):
             raise ValidationError("on_missing", f"must be 'raise' or 'ignore', got {on_missing!r}")
         self.name = name or self.name or type(self).__name__
+        if version is not None:
+            self.version = version
+        if not isinstance(self.version, int) or isinstance(self.version, bool):
+            raise ValidationError("version", f"must be an int, got {self.version!r}")
         self._handlers = {handler_name(key): value for key, value in (handlers or {}).items()}
         self._initial_state = initial_state or State
         self._on_missing = on_missing
 
     def initial_state(self) -> Any:
         """A fresh initial state (an empty :class:`State` unless configured)."""
-        return _as_state(self._initial_state())
+        return as_state(self._initial_state())
 
     @overload
-    def project(self, source: Iterable[StoredEvent], /) -> Projection[Any]: ...
+    def project(self, source: Iterable[StoredEvent], /, *, id: str | None = None) -> Projection: ...
     @overload
-    def project(self, state: Any, source: Iterable[StoredEvent], /) -> Projection[Any]: ...
+    def project(
+        self, state: Any, source: Iterable[StoredEvent], /, *, id: str | None = None
+    ) -> Projection: ...
 
-    def project(self, first: Any, second: Any = _MISSING, /) -> Projection[Any]:
+    def project(
+        self, first: Any, second: Any = _MISSING, /, *, id: str | None = None
+    ) -> Projection:
         """Apply the events of ``source`` (a scope or any iterable of events) to a state.
 
         Call as ``project(source)`` to start from the initial state, or
-        ``project(state, source)`` to start from ``state``.
+        ``project(state, source)`` to start from ``state``. ``id`` defaults to the
+        source's stream or category name.
         """
         state, source = (self.initial_state(), first) if second is _MISSING else (first, second)
-        state = _as_state(state)
+        start = Projection(
+            name=self.name, id="", state=as_state(state), projector_version=self.version
+        )
+        result = self.apply(start, source)
+        identifier = getattr(source, "identifier", None) or result.source
+        return replace(
+            result, source=identifier, id=id if id is not None else default_id(identifier)
+        )
+
+    def apply(self, projection: Projection, events: Iterable[StoredEvent]) -> Projection:
+        """Continue ``projection`` with ``events``, returning the advanced projection."""
+        state = projection.state
         last: StoredEvent | None = None
         streams: set[StreamIdentifier] = set()
-        for event in source:
+        for event in events:
             handler = self._handler_for(event.name)
             if handler is not None:
-                state = _as_state(handler(state, event))
+                state = as_state(handler(state, event))
             last = event
             streams.add(event.identifier)
-        return Projection(
+        if last is None:
+            return projection
+        return replace(
+            projection,
             state=state,
-            source=getattr(source, "identifier", None) or _identify(streams),
-            name=self.name,
-            position=None if last is None else last.position,
-            sequence_number=None if last is None else last.sequence_number,
+            source=projection.source or _identify(streams),
+            position=last.position,
+            sequence_number=last.sequence_number,
+            updated_at=current_clock().now(),
         )
 
     def _handler_for(self, event_name: str) -> Handler | None:
@@ -164,7 +169,8 @@ class Projector:
 _RESERVED = frozenset(dir(Projector))
 
 
-def _as_state(value: Any) -> Any:
+def as_state(value: Any) -> Any:
+    """Mappings become :class:`State`, so handlers can ``merge``; other states pass through."""
     if isinstance(value, Mapping) and not isinstance(value, State):
         return State(value)
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from tidings.adapter import Capability, Ordering, ScanRequest, StorageAdapter
 from tidings.conditions import NoCondition, WriteCondition
@@ -13,6 +13,9 @@ from tidings.events import NewEvent, StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings.names import validate_name
 from tidings.publishing import StreamBatch, validate_batches
+
+if TYPE_CHECKING:
+    from tidings.projection_store import ProjectionStore
 
 __all__ = ["Batch", "CategoryScope", "EventStore", "LogScope", "Scope", "StreamScope"]
 
@@ -59,6 +62,17 @@ class EventStore:
     def ordering(self) -> Ordering:
         """The level at which writes are serialised."""
         return self._adapter.ordering
+
+    @property
+    def projections(self) -> ProjectionStore:
+        """Stored projections: save, load, search and resume from snapshots.
+
+        Raises :class:`~tidings.errors.UnsupportedCapabilityError` when the adapter lacks
+        :attr:`Capability.PROJECTION_STORAGE`.
+        """
+        from tidings.projection_store import ProjectionStore
+
+        return ProjectionStore(self.adapter.projections())
 
     def stream(self, *, category: str, stream: str) -> StreamScope:
         """The scope of one stream."""

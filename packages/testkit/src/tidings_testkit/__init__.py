@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.concurrency import ConcurrencySuite
     from tidings_testkit.suites.errors import ErrorSuite
     from tidings_testkit.suites.model import ModelSuite
+    from tidings_testkit.suites.projections import ProjectionSuite
     from tidings_testkit.suites.reading import ReadingSuite
     from tidings_testkit.suites.stateful import StatefulSuite
     from tidings_testkit.suites.writing import WritingSuite
@@ -27,6 +28,7 @@ __all__ = [
     "EventStoreSuite",
     "ModelSuite",
     "NewEventBuilder",
+    "ProjectionSuite",
     "ReadingSuite",
     "StatefulSuite",
     "StoreFactory",
@@ -47,6 +49,7 @@ _HOMES = {
     "ConcurrencySuite": "suites.concurrency",
     "ErrorSuite": "suites.errors",
     "ModelSuite": "suites.model",
+    "ProjectionSuite": "suites.projections",
     "ReadingSuite": "suites.reading",
     "StatefulSuite": "suites.stateful",
     "WritingSuite": "suites.writing",

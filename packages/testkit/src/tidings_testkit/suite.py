@@ -34,7 +34,8 @@ class SuiteIntegrityError(TypeError):
 
 
 def requires(*capabilities: Capability | str) -> Callable[[F], F]:
-    """Run the test only on adapters that declare every one of ``capabilities``.
+    """Run the test (or every test of a suite class) only on adapters that declare every
+    one of ``capabilities``.
 
     An unknown capability name raises at import, so it is a collection error, never a
     silent skip.
@@ -95,7 +96,9 @@ class AdapterSuite:
 
     @pytest.fixture(autouse=True)
     def _gate_capabilities(self, request: pytest.FixtureRequest, store: EventStore) -> None:
-        needed: frozenset[Capability] = getattr(request.function, REQUIRES_ATTRIBUTE, frozenset())
+        needed: frozenset[Capability] = getattr(
+            request.function, REQUIRES_ATTRIBUTE, frozenset()
+        ) | getattr(request.cls, REQUIRES_ATTRIBUTE, frozenset())
         declared = self.capabilities if self.capabilities is not None else store.capabilities
         missing = sorted(c.value for c in needed - declared)
         if missing:

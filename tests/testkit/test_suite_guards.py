@@ -142,3 +142,25 @@ class TestMine(ModelSuite):
 def test_a_suite_without_url_or_factory_says_what_to_do(pytester: pytest.Pytester) -> None:
     result = _run(pytester, "class TestMine(ModelSuite):\n    pass\n", "-k", "given_id")
     result.stdout.fnmatch_lines(["*must set `url` or override the `make_store` fixture*"])
+
+
+def test_a_class_level_requirement_gates_only_that_class_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(
+        pytester,
+        """
+from tidings_testkit import AdapterSuite
+
+@requires("persistent")
+class NeedsPersistence(AdapterSuite):
+    def test_gated(self, store):
+        raise AssertionError("must not run on memory://")
+
+class TestBoth(NeedsPersistence, ModelSuite):
+    url = "memory://"
+""",
+        "-k",
+        "gated or given_id",
+    )
+    result.assert_outcomes(passed=1, skipped=1)

@@ -120,11 +120,12 @@ def test_a_wrong_password_is_reported_without_the_password(postgres_url: str) ->
     assert "no_such_role_tidings" in str(caught.value)
 
 
+@pytest.mark.parametrize("timeout", ["lock_timeout", "statement_timeout"])
 def test_a_publish_that_cannot_get_the_lock_in_time_raises_store_busy(
-    schemas: SchemaFactory,
+    schemas: SchemaFactory, timeout: str
 ) -> None:
     name = schemas.name()
-    with tidings.connect(schemas.url(name), lock_timeout=0.2) as store:
+    with tidings.connect(schemas.url(name), **{timeout: 0.2}) as store:
         holder = schemas.connect()
         with holder:
             holder.execute("BEGIN")

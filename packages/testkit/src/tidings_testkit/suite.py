@@ -43,7 +43,12 @@ def requires(*capabilities: Capability | str) -> Callable[[F], F]:
     resolved = frozenset(_capability(value) for value in capabilities)
 
     def mark(test: F) -> F:
-        setattr(test, REQUIRES_ATTRIBUTE, resolved | getattr(test, REQUIRES_ATTRIBUTE, frozenset()))
+        targets = [test]
+        if isinstance(test, type):  # a suite class: mark the tests it defines, not its heirs
+            targets = [v for k, v in vars(test).items() if k.startswith("test_") and callable(v)]
+        for target in targets:
+            already: frozenset[Capability] = getattr(target, REQUIRES_ATTRIBUTE, frozenset())
+            setattr(target, REQUIRES_ATTRIBUTE, resolved | already)
         return test
 
     return mark
@@ -96,9 +101,7 @@ class AdapterSuite:
 
     @pytest.fixture(autouse=True)
     def _gate_capabilities(self, request: pytest.FixtureRequest, store: EventStore) -> None:
-        needed: frozenset[Capability] = getattr(
-            request.function, REQUIRES_ATTRIBUTE, frozenset()
-        ) | getattr(request.cls, REQUIRES_ATTRIBUTE, frozenset())
+        needed: frozenset[Capability] = getattr(request.function, REQUIRES_ATTRIBUTE, frozenset())
         declared = self.capabilities if self.capabilities is not None else store.capabilities
         missing = sorted(c.value for c in needed - declared)
         if missing:

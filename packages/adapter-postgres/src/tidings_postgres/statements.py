@@ -1,0 +1,102 @@
+"""The SQL text of every query the adapter sends, rendered once per schema.
+
+I/O-free and shared by every face of the adapter. Scans are keyset-paged on the
+sequence number, with ``after``, the page size and the name filter applied in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from tidings.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
+from tidings_postgres.schema import EVENT_COLUMNS, render
+
+__all__ = ["Statements", "scope_parameters"]
+
+Scope = Literal["log", "category", "stream"]
+_COLUMNS = ", ".join(EVENT_COLUMNS)
+_WHERE: Mapping[Scope, str] = {
+    "log": "TRUE",
+    "category": "category = %(category)s",
+    "stream": "category = %(category)s AND stream = %(stream)s",
+}
+# Binary parameters: adapting the arrays in binary measured ~15% faster per publish.
+_PUBLISH = (
+    "SELECT * FROM {s}.publish(%b, %b, %b::text[], %b::boolean[], %b::boolean[],"
+    " %b::bigint[], %b::integer[], %b::text[], %b::integer[], %b::text[], %b::text[],"
+    " %b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[])"
+)
+
+
+def _scope(target: Identifier) -> Scope:
+    if isinstance(target, StreamIdentifier):
+        return "stream"
+    if isinstance(target, CategoryIdentifier):
+        return "category"
+    return "log"
+
+
+def scope_parameters(target: Identifier) -> dict[str, object]:
+    """The named parameters that select ``target`` in scans and ``latest``."""
+    if isinstance(target, StreamIdentifier):
+        return {"category": target.category, "stream": target.stream}
+    if isinstance(target, CategoryIdentifier):
+        return {"category": target.category}
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """Queries for one schema. Each is a fixed string, so psycopg prepares it once per
+    connection and reuses the plan."""
+
+    publish: str
+    """One call of the append function: lock, retry check, conditions, insert."""
+    take_locks: str
+    """The ordering lock alone, for the general path of custom conditions."""
+    existing_ids: str
+    """Stored events with any of the given ids."""
+    last_event: str
+    """The last event of a stream, for custom conditions."""
+    scans: Mapping[tuple[Scope, bool], str]
+    latests: Mapping[Scope, str]
+
+    @classmethod
+    def for_schema(cls, schema: str) -> Statements:
+        """Render every query for ``schema``."""
+        select = f"SELECT {_COLUMNS} FROM {{s}}.events"
+        scans = {
+            (scope, filtered): render(
+                f"{select} WHERE {where} AND sequence_number > %(after)s::bigint"
+                + (" AND name = ANY(%(names)s::text[])" if filtered else "")
+                + " ORDER BY sequence_number LIMIT %(limit)s::bigint",
+                schema,
+            )
+            for scope, where in _WHERE.items()
+            for filtered in (False, True)
+        }
+        latests = {
+            scope: render(f"{select} WHERE {where} ORDER BY sequence_number DESC LIMIT 1", schema)
+            for scope, where in _WHERE.items()
+        }
+        return cls(
+            publish=render(_PUBLISH, schema),
+            take_locks=render("SELECT {s}.take_locks(%s, %s, %s::text[])", schema),
+            existing_ids=render(f"{select} WHERE id = ANY(%s::text[])", schema),
+            last_event=render(
+                f"{select} WHERE category = %s AND stream = %s ORDER BY position DESC LIMIT 1",
+                schema,
+            ),
+            scans=scans,
+            latests=latests,
+        )
+
+    def scan(self, target: Identifier, *, filtered: bool) -> str:
+        """One page of a scan: events of ``target`` after a sequence number."""
+        return self.scans[(_scope(target), filtered)]
+
+    def latest(self, target: Identifier) -> str:
+        """The event with the highest sequence number in ``target``."""
+        return self.latests[_scope(target)]

@@ -6,31 +6,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings.adapter import Capability, Ordering, ScanRequest, StorageAdapter
-from tidings.conditions import NoCondition, WriteCondition
-from tidings.errors import StoreClosedError, ValidationError
+from tidings.adapter import Capability, Ordering, StorageAdapter
+from tidings.conditions import WriteCondition
+from tidings.errors import StoreClosedError
 from tidings.events import NewEvent, StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.names import validate_name
-from tidings.publishing import StreamBatch, validate_batches
+from tidings.requests import Batch, category_batches, scan_request, stream_batch
 
 if TYPE_CHECKING:
     from tidings.projection_store import ProjectionStore
 
 __all__ = ["Batch", "CategoryScope", "EventStore", "LogScope", "Scope", "StreamScope"]
-
-
-class Batch:
-    """Events for one stream of a multi-stream publish, with that stream's condition."""
-
-    __slots__ = ("condition", "events")
-
-    def __init__(self, events: Sequence[NewEvent], condition: WriteCondition | None = None) -> None:
-        self.events = events
-        self.condition = NoCondition() if condition is None else condition
-
-    def __repr__(self) -> str:
-        return f"Batch(events={list(self.events)!r}, condition={self.condition!r})"
 
 
 class EventStore:
@@ -128,7 +114,7 @@ class Scope:
         ``after`` keeps events with a sequence number strictly greater than it,
         ``limit`` caps how many are returned and ``names`` keeps only those event names.
         """
-        request = _scan_request(self.identifier, after, limit, names)
+        request = scan_request(self.identifier, after, limit, names)
         if request.limit == 0:
             return iter(())
         return self._store.adapter.scan(request)
@@ -178,13 +164,7 @@ class CategoryScope(Scope):
         Each value is the stream's events, or a :class:`Batch` with its own condition.
         If any condition fails, nothing from any stream is written.
         """
-        if not isinstance(streams, Mapping):
-            raise ValidationError("streams", "must be a mapping of stream name to events")
-        batches = [
-            _stream_batch(StreamIdentifier(self.identifier.category, name), value)
-            for name, value in streams.items()
-        ]
-        validate_batches(batches)
+        batches = category_batches(self.identifier, streams)
         results = self._store.adapter.publish(batches)
         return {batch.stream.stream: result for batch, result in zip(batches, results)}
 
@@ -203,31 +183,4 @@ class StreamScope(Scope):
         Raises :class:`~tidings.errors.UnmetWriteConditionError` when the condition
         fails, and writes nothing.
         """
-        batch = _stream_batch(self.identifier, Batch(events, condition))
-        validate_batches([batch])
-        return self._store.adapter.publish([batch])[0]
-
-
-def _stream_batch(stream: StreamIdentifier, value: Sequence[NewEvent] | Batch) -> StreamBatch:
-    batch = value if isinstance(value, Batch) else Batch(value)
-    if isinstance(batch.events, str | bytes | Mapping) or not isinstance(
-        batch.events, Sequence | Iterable
-    ):
-        raise ValidationError("events", "must be a sequence of NewEvent")
-    return StreamBatch(stream, tuple(batch.events), batch.condition)
-
-
-def _scan_request(
-    target: Identifier, after: int | None, limit: int | None, names: Iterable[str] | None
-) -> ScanRequest:
-    for field, value in (("after", after), ("limit", limit)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ValidationError(field, f"must be an int or None, got {value!r}")
-        if value is not None and value < 0:
-            raise ValidationError(field, f"must be >= 0, got {value}")
-    name_set = None
-    if names is not None:
-        if isinstance(names, str):
-            raise ValidationError("names", "must be a collection of names, not a single str")
-        name_set = frozenset(validate_name(name, "names") for name in names)
-    return ScanRequest(target, after, limit, name_set)
+        return self._store.adapter.publish([stream_batch(self.identifier, events, condition)])[0]

@@ -1,0 +1,78 @@
+"""Public call arguments turned into validated adapter requests, for both API faces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from tidings.adapter import ScanRequest
+from tidings.conditions import NoCondition, WriteCondition
+from tidings.errors import ValidationError
+from tidings.events import NewEvent
+from tidings.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
+from tidings.names import validate_name
+from tidings.publishing import StreamBatch, validate_batches
+
+__all__ = ["Batch", "category_batches", "scan_request", "stream_batch"]
+
+
+class Batch:
+    """Events for one stream of a multi-stream publish, with that stream's condition."""
+
+    __slots__ = ("condition", "events")
+
+    def __init__(self, events: Sequence[NewEvent], condition: WriteCondition | None = None) -> None:
+        self.events = events
+        self.condition = NoCondition() if condition is None else condition
+
+    def __repr__(self) -> str:
+        return f"Batch(events={list(self.events)!r}, condition={self.condition!r})"
+
+
+def stream_batch(
+    stream: StreamIdentifier,
+    events: Sequence[NewEvent] | Batch,
+    condition: WriteCondition | None = None,
+) -> StreamBatch:
+    """A validated single-stream publish."""
+    batch = _batch(stream, events if isinstance(events, Batch) else Batch(events, condition))
+    validate_batches([batch])
+    return batch
+
+
+def category_batches(
+    category: CategoryIdentifier, streams: Mapping[str, Sequence[NewEvent] | Batch]
+) -> list[StreamBatch]:
+    """A validated multi-stream publish within ``category``."""
+    if not isinstance(streams, Mapping):
+        raise ValidationError("streams", "must be a mapping of stream name to events")
+    batches = [
+        _batch(StreamIdentifier(category.category, name), value) for name, value in streams.items()
+    ]
+    validate_batches(batches)
+    return batches
+
+
+def _batch(stream: StreamIdentifier, value: Sequence[NewEvent] | Batch) -> StreamBatch:
+    batch = value if isinstance(value, Batch) else Batch(value)
+    if isinstance(batch.events, str | bytes | Mapping) or not isinstance(
+        batch.events, Sequence | Iterable
+    ):
+        raise ValidationError("events", "must be a sequence of NewEvent")
+    return StreamBatch(stream, tuple(batch.events), batch.condition)
+
+
+def scan_request(
+    target: Identifier, after: int | None, limit: int | None, names: Iterable[str] | None
+) -> ScanRequest:
+    """A validated scan: ``after`` and ``limit`` are ints >= 0, ``names`` a collection."""
+    for field, value in (("after", after), ("limit", limit)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValidationError(field, f"must be an int or None, got {value!r}")
+        if value is not None and value < 0:
+            raise ValidationError(field, f"must be >= 0, got {value}")
+    name_set = None
+    if names is not None:
+        if isinstance(names, str):
+            raise ValidationError("names", "must be a collection of names, not a single str")
+        name_set = frozenset(validate_name(name, "names") for name in names)
+    return ScanRequest(target, after, limit, name_set)

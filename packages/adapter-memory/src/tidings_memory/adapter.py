@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Self
 
 from tidings.adapter import Capability, ScanRequest, StorageAdapter
+from tidings.async_adapter import AsyncStorageAdapter, DirectBridge
 from tidings.errors import ConfigurationError
 from tidings.events import StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
@@ -63,7 +64,7 @@ class MemoryAdapter(StorageAdapter):
     """The reference adapter: every rule of the contract, no persistence."""
 
     scheme = "memory"
-    capabilities = frozenset({Capability.PROJECTION_STORAGE})
+    capabilities = frozenset({Capability.PROJECTION_STORAGE, Capability.NATIVE_ASYNC})
     options_type = MemoryOptions
 
     def __init__(self, *, name: str | None = None, options: MemoryOptions | None = None) -> None:
@@ -80,6 +81,11 @@ class MemoryAdapter(StorageAdapter):
         if url.path or url.username or url.port:
             raise ConfigurationError(f"{url} is not a memory URL; use memory:// or memory://name")
         return cls(name=url.host, options=options)
+
+    @classmethod
+    def open_async(cls, url: URL, options: MemoryOptions) -> AsyncStorageAdapter:
+        """Natively async: nothing here blocks on I/O, so calls run on the event loop."""
+        return DirectBridge(cls.from_url(url, options))
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
         log = self._log

@@ -14,6 +14,19 @@ from tidings.adapter import (
     ScanRequest,
     StorageAdapter,
 )
+from tidings.async_adapter import (
+    AsyncProjectionStorage,
+    AsyncStorageAdapter,
+    DirectBridge,
+    ThreadBridge,
+)
+from tidings.async_store import (
+    AsyncCategoryScope,
+    AsyncEventStore,
+    AsyncLogScope,
+    AsyncScope,
+    AsyncStreamScope,
+)
 from tidings.clock import Clock, FixedClock, SystemClock, using_clock
 from tidings.conditions import (
     NoCondition,
@@ -22,7 +35,7 @@ from tidings.conditions import (
     stream_exists,
     stream_is_empty,
 )
-from tidings.connection import connect
+from tidings.connection import connect, connect_async
 from tidings.errors import (
     AdapterImportError,
     ConfigurationError,
@@ -42,7 +55,7 @@ from tidings.errors import (
 from tidings.events import NewEvent, StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings.projection import Projection, Projector
-from tidings.projection_store import ProjectionStore, SnapshotPolicy
+from tidings.projection_store import AsyncProjectionStore, ProjectionStore, SnapshotPolicy
 from tidings.publishing import StreamBatch
 from tidings.query import Cursor, Filter, Page, Query, Sort, field
 from tidings.registry import AdapterInfo, Registry, default_registry
@@ -54,6 +67,16 @@ __all__ = [
     "URL",
     "AdapterImportError",
     "AdapterInfo",
+    "AsyncCategoryScope",
+    "AsyncEventStore",
+    "AsyncLogScope",
+    "AsyncProjectionStorage",
+    "AsyncProjectionStore",
+    "AsyncScope",
+    "AsyncStorageAdapter",
+    "AsyncStreamScope",
+    "DirectBridge",
+    "ThreadBridge",
     "Batch",
     "Capability",
     "CategoryIdentifier",
@@ -104,6 +127,7 @@ __all__ = [
     "ValidationError",
     "WriteCondition",
     "connect",
+    "connect_async",
     "default_registry",
     "list_adapters",
     "make_url",

@@ -6,7 +6,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tidings.errors import UnsupportedCapabilityError
 from tidings.events import StoredEvent
@@ -15,6 +15,9 @@ from tidings.projection import Projection
 from tidings.publishing import StreamBatch
 from tidings.query.model import Query
 from tidings.url import URL
+
+if TYPE_CHECKING:
+    from tidings.async_adapter import AsyncStorageAdapter
 
 __all__ = [
     "Capability",
@@ -116,6 +119,14 @@ class StorageAdapter(ABC):
     @abstractmethod
     def from_url(cls, url: URL, options: Any) -> Self:
         """Open the adapter for a parsed config string and its typed options."""
+
+    @classmethod
+    def open_async(cls, url: URL, options: Any) -> AsyncStorageAdapter:
+        """The async face of this adapter. By default the sync adapter runs in a bounded
+        thread pool; adapters with a native async implementation override this."""
+        from tidings.async_adapter import ThreadBridge
+
+        return ThreadBridge(cls.from_url(url, options))
 
     @abstractmethod
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:

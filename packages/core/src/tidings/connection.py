@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
+from tidings.async_store import AsyncEventStore
 from tidings.registry import Registry, default_registry
 from tidings.store import EventStore
 from tidings.url import URL
 
-__all__ = ["DEFAULT_URL", "URL_ENV", "connect", "resolve_url"]
+__all__ = ["DEFAULT_URL", "URL_ENV", "connect", "connect_async", "resolve_url"]
 
 URL_ENV = "TIDINGS_URL"
 DEFAULT_URL = "sqlite:///tidings.db"
@@ -32,3 +33,15 @@ def connect(
     """
     chosen = registry if registry is not None else default_registry()
     return EventStore(chosen.open(resolve_url(url), **options))
+
+
+async def connect_async(
+    url: str | URL | None = None, *, registry: Registry | None = None, **options: object
+) -> AsyncEventStore:
+    """Open the async face of a store: ``async with await tidings.connect_async(url)``.
+
+    Adapters with native async (PostgreSQL, memory) serve it directly; any other adapter
+    runs in a bounded thread pool, so the event loop never blocks.
+    """
+    chosen = registry if registry is not None else default_registry()
+    return AsyncEventStore(chosen.open_async(resolve_url(url), **options))

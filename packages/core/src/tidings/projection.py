@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, overload
@@ -110,49 +110,52 @@ class Projector:
     def project(self, source: Iterable[StoredEvent], /, *, id: str | None = None) -> Projection: ...
     @overload
     def project(
+        self, source: AsyncIterable[StoredEvent], /, *, id: str | None = None
+    ) -> Awaitable[Projection]: ...
+    @overload
+    def project(
         self, state: Any, source: Iterable[StoredEvent], /, *, id: str | None = None
     ) -> Projection: ...
+    @overload
+    def project(
+        self, state: Any, source: AsyncIterable[StoredEvent], /, *, id: str | None = None
+    ) -> Awaitable[Projection]: ...
 
     def project(
         self, first: Any, second: Any = _MISSING, /, *, id: str | None = None
-    ) -> Projection:
+    ) -> Projection | Awaitable[Projection]:
         """Apply the events of ``source`` (a scope or any iterable of events) to a state.
 
         Call as ``project(source)`` to start from the initial state, or
         ``project(state, source)`` to start from ``state``. ``id`` defaults to the
-        source's stream or category name.
+        source's stream or category name. With an async scope or async iterable, the
+        result is awaitable: ``await projector.project(store.stream(...))``.
         """
         state, source = (self.initial_state(), first) if second is _MISSING else (first, second)
         start = Projection(
             name=self.name, id="", state=as_state(state), projector_version=self.version
         )
-        result = self.apply(start, source)
-        identifier = getattr(source, "identifier", None) or result.source
-        return replace(
-            result, source=identifier, id=id if id is not None else default_id(identifier)
-        )
+        if isinstance(source, AsyncIterable):
+            return self._project_async(start, source, id)
+        fold = _Fold(self, start)
+        for event in source:
+            fold.add(event)
+        return fold.finish(getattr(source, "identifier", None), id)
+
+    async def _project_async(
+        self, start: Projection, source: AsyncIterable[StoredEvent], id: str | None
+    ) -> Projection:
+        fold = _Fold(self, start)
+        async for event in source:
+            fold.add(event)
+        return fold.finish(getattr(source, "identifier", None), id)
 
     def apply(self, projection: Projection, events: Iterable[StoredEvent]) -> Projection:
         """Continue ``projection`` with ``events``, returning the advanced projection."""
-        state = projection.state
-        last: StoredEvent | None = None
-        streams: set[StreamIdentifier] = set()
+        fold = _Fold(self, projection)
         for event in events:
-            handler = self._handler_for(event.name)
-            if handler is not None:
-                state = as_state(handler(state, event))
-            last = event
-            streams.add(event.identifier)
-        if last is None:
-            return projection
-        return replace(
-            projection,
-            state=state,
-            source=projection.source or _identify(streams),
-            position=last.position,
-            sequence_number=last.sequence_number,
-            updated_at=current_clock().now(),
-        )
+            fold.add(event)
+        return fold.advanced()
 
     def _handler_for(self, event_name: str) -> Handler | None:
         key = handler_name(event_name)
@@ -167,6 +170,47 @@ class Projector:
 
 
 _RESERVED = frozenset(dir(Projector))
+
+
+class _Fold:
+    """One projection run, fed an event at a time: the reduction both faces share."""
+
+    __slots__ = ("last", "projection", "projector", "state", "streams")
+
+    def __init__(self, projector: Projector, projection: Projection) -> None:
+        self.projector = projector
+        self.projection = projection
+        self.state = projection.state
+        self.last: StoredEvent | None = None
+        self.streams: set[StreamIdentifier] = set()
+
+    def add(self, event: StoredEvent) -> None:
+        handler = self.projector._handler_for(event.name)
+        if handler is not None:
+            self.state = as_state(handler(self.state, event))
+        self.last = event
+        self.streams.add(event.identifier)
+
+    def advanced(self) -> Projection:
+        """The projection moved on past the events added (unchanged if none were)."""
+        if self.last is None:
+            return self.projection
+        return replace(
+            self.projection,
+            state=self.state,
+            source=self.projection.source or _identify(self.streams),
+            position=self.last.position,
+            sequence_number=self.last.sequence_number,
+            updated_at=current_clock().now(),
+        )
+
+    def finish(self, source: Identifier | None, id: str | None) -> Projection:
+        """The result of ``project``: named by its source unless ``id`` is given."""
+        result = self.advanced()
+        identifier = source or result.source
+        return replace(
+            result, source=identifier, id=id if id is not None else default_id(identifier)
+        )
 
 
 def as_state(value: Any) -> Any:

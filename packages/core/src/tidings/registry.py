@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from tidings.adapter import StorageAdapter
+    from tidings.async_adapter import AsyncStorageAdapter
 
 __all__ = ["ENTRY_POINT_GROUP", "KNOWN_ADAPTERS", "AdapterInfo", "Registry", "default_registry"]
 
@@ -152,10 +153,22 @@ class Registry:
 
     def open(self, url: str | URL, **options: object) -> StorageAdapter:
         """Open an adapter for a config string; keyword options override query values."""
+        adapter_type, parsed, typed = self._prepare(url, options)
+        return adapter_type.from_url(parsed, typed)
+
+    def open_async(self, url: str | URL, **options: object) -> AsyncStorageAdapter:
+        """Open the async face of an adapter for a config string."""
+        adapter_type, parsed, typed = self._prepare(url, options)
+        return adapter_type.open_async(parsed, typed)
+
+    def _prepare(
+        self, url: str | URL, options: Mapping[str, object]
+    ) -> tuple[type[StorageAdapter], URL, Any]:
+        """The adapter class, the parsed URL and the typed options for a config string."""
         parsed = make_url(url)
         adapter_type = self.resolve(parsed.scheme)
         typed = build_options(adapter_type.options_type, parsed.scheme, parsed.query, options)
-        return adapter_type.from_url(parsed, typed)
+        return adapter_type, parsed, typed
 
     def _unknown_message(self, scheme: str) -> str:
         installed = sorted(self._aliases)

@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tidings_testkit.async_face import BlockingAsyncAdapter, async_face_store
     from tidings_testkit.builders import NewEventBuilder, StoredEventBuilder
     from tidings_testkit.conformance import EventStoreSuite
     from tidings_testkit.factory import StoreFactory
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.writing import WritingSuite
 
 __all__ = [
+    "BlockingAsyncAdapter",
+    "async_face_store",
     "AdapterSuite",
     "ConcurrencySuite",
     "ErrorSuite",
@@ -39,6 +42,8 @@ __all__ = [
 ]
 
 _HOMES = {
+    "BlockingAsyncAdapter": "async_face",
+    "async_face_store": "async_face",
     "AdapterSuite": "suite",
     "SuiteIntegrityError": "suite",
     "requires": "suite",

@@ -279,7 +279,11 @@ class ProjectionSuite(AdapterSuite):
     @settings(
         max_examples=15,
         deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,  # one test method, run by each adapter class
+        ],
         database=None,
     )
     @given(

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +24,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
-__all__ = ["URL_ENV", "SchemaFactory", "postgres_url", "schemas", "throwaway_postgresql"]
+__all__ = [
+    "URL_ENV",
+    "SchemaFactory",
+    "postgres_url",
+    "schemas",
+    "throwaway_postgresql",
+    "throwaway_postgresql_as_postgres_user",
+]
 
 URL_ENV = "TIDINGS_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -65,13 +78,53 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
             f"PostgreSQL or set {URL_ENV}."
         )
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        pytest.skip(
-            f"NO POSTGRESQL: {where} is unreachable ({problem}); a throwaway server cannot be "
-            "started as root (initdb refuses). Start the machine's server, for example "
-            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
+        # initdb refuses to run as root: run the throwaway server as the postgres user
+        return str(request.getfixturevalue("throwaway_postgresql_as_postgres_user"))
     proc = request.getfixturevalue("throwaway_postgresql")
     return f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres"
+
+
+@pytest.fixture(scope="session")
+def throwaway_postgresql_as_postgres_user() -> Iterator[str]:
+    """A throwaway server run by the ``postgres`` OS user, for root on a fresh machine."""
+    pg_ctl = _pg_ctl()
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip(
+            "NO POSTGRESQL: no server is running, and as root a throwaway server "
+            "needs a 'postgres' OS user to run it; none exists"
+        )
+    assert pg_ctl is not None
+    data = Path(tempfile.mkdtemp(prefix="tidings-pg-"))
+    os.chown(data, owner.pw_uid, owner.pw_gid)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True
+        )
+
+    as_postgres(
+        str(Path(pg_ctl).with_name("initdb")),
+        "-D",
+        str(data / "db"),
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+    )
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    as_postgres(
+        pg_ctl, "-D", str(data / "db"), "-o", options, "-l", str(data / "log"), "-w", "start"
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        as_postgres(pg_ctl, "-D", str(data / "db"), "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
 
 
 class SchemaFactory:

@@ -11,10 +11,21 @@ from typing import ClassVar
 import pytest
 
 import tidings
-from postgres_server import SchemaFactory, postgres_url, schemas, throwaway_postgresql
+from postgres_server import (
+    SchemaFactory,
+    postgres_url,
+    schemas,
+    throwaway_postgresql,
+    throwaway_postgresql_as_postgres_user,
+)
 from tidings_testkit import EventStoreSuite, StoreFactory
 
-__all__ = ["postgres_url", "schemas", "throwaway_postgresql"]
+__all__ = [
+    "postgres_url",
+    "schemas",
+    "throwaway_postgresql",
+    "throwaway_postgresql_as_postgres_user",
+]
 
 
 class _PostgresSuite(EventStoreSuite):

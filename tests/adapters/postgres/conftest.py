@@ -7,10 +7,22 @@ from collections.abc import Iterator
 import pytest
 
 import tidings
-from postgres_server import SchemaFactory, postgres_url, schemas, throwaway_postgresql
+from postgres_server import (
+    SchemaFactory,
+    postgres_url,
+    schemas,
+    throwaway_postgresql,
+    throwaway_postgresql_as_postgres_user,
+)
 from tidings import EventStore
 
-__all__ = ["postgres_url", "schemas", "store", "throwaway_postgresql"]
+__all__ = [
+    "postgres_url",
+    "schemas",
+    "store",
+    "throwaway_postgresql",
+    "throwaway_postgresql_as_postgres_user",
+]
 
 
 @pytest.fixture

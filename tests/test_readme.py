@@ -1,4 +1,4 @@
-"""The README's complete examples (Python blocks that start with ``import tidings``) run."""
+"""The README's complete examples (Python blocks that import and connect) run."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = [
     block
     for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
-    if block.startswith("import tidings")
+    if block.startswith("import ") and "tidings.connect" in block
 ]
 
 
 def test_the_readme_has_runnable_examples() -> None:
-    assert len(BLOCKS) >= 2
+    assert len(BLOCKS) >= 3
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])

@@ -8,7 +8,7 @@ within that level never skips an event that commits later.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Self
@@ -17,7 +17,13 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from tidings.adapter import Capability, Ordering, ScanRequest, StorageAdapter
+from tidings.adapter import (
+    Capability,
+    Ordering,
+    ProjectionStorage,
+    ScanRequest,
+    StorageAdapter,
+)
 from tidings.errors import StorageError, StoreClosedError
 from tidings.events import StoredEvent
 from tidings.identifiers import Identifier
@@ -27,6 +33,7 @@ from tidings_postgres.conditions import compile_condition
 from tidings_postgres.connection import Server, translate_error
 from tidings_postgres.migrations import ensure_schema
 from tidings_postgres.options import PostgresOptions
+from tidings_postgres.projections import PostgresProjectionStorage
 from tidings_postgres.rows import PublishCall, decode_event, stored_events
 from tidings_postgres.statements import Statements, scope_parameters
 
@@ -50,7 +57,12 @@ class PostgresAdapter(StorageAdapter):
 
     scheme = "postgresql"
     capabilities = frozenset(
-        {Capability.PERSISTENT, Capability.MULTI_PROCESS, Capability.ORDERING_LEVELS}
+        {
+            Capability.PERSISTENT,
+            Capability.MULTI_PROCESS,
+            Capability.ORDERING_LEVELS,
+            Capability.PROJECTION_STORAGE,
+        }
     )
     options_type = PostgresOptions
 
@@ -62,6 +74,7 @@ class PostgresAdapter(StorageAdapter):
         self._lock = threading.Lock()
         self._pool: ConnectionPool[Connection] | None = None
         self._closed = False
+        self._projections = PostgresProjectionStorage(options.schema, self._read, self._connection)
 
     @classmethod
     def from_url(cls, url: URL, options: PostgresOptions) -> Self:
@@ -196,7 +209,12 @@ class PostgresAdapter(StorageAdapter):
         rows = self._read(self._statements.latest(target), scope_parameters(target))
         return decode_event(rows[0]) if rows else None
 
-    def _read(self, query: str, parameters: dict[str, object]) -> list[tuple[Any, ...]]:
+    def projections(self) -> ProjectionStorage:
+        return self._projections
+
+    def _read(
+        self, query: str, parameters: Mapping[str, object] | Sequence[object]
+    ) -> list[tuple[Any, ...]]:
         """One page; a connection the server dropped while pooled is replaced once,
         which is safe because reading twice changes nothing."""
         try:
@@ -204,6 +222,8 @@ class PostgresAdapter(StorageAdapter):
                 return conn.execute(query, parameters).fetchall()
         except psycopg.OperationalError:
             pass
+        except psycopg.Error as error:
+            translate_error(error, self._server, "read from")
         with self._connection("read from") as conn:
             return conn.execute(query, parameters).fetchall()
 

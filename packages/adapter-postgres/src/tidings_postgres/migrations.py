@@ -1,4 +1,5 @@
-"""Creating the schema on first use, safely when several processes start at once."""
+"""Creating the schema on first use, and migrating older ones, safely when several
+processes start at once."""
 
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ def _version(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> int | No
 
 
 def ensure_schema(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> None:
-    """Create ``schema`` at :data:`SCHEMA_VERSION` unless it is there; idempotent.
+    """Create ``schema`` at :data:`SCHEMA_VERSION`, or migrate it there; idempotent.
 
     Creation runs in one transaction under an advisory lock keyed by the schema name, so
     two processes starting at once create it once, and a reader of the version never
     sees a half-built schema. The lock is a session lock taken before the transaction
     begins, so that the transaction's catalog lookups see what the previous holder
-    committed. A schema from a newer release is refused, not downgraded.
+    committed. An older schema gets only the steps after its version, and keeps its
+    events. A schema from a newer release is refused, not downgraded.
     """
     if _version(conn, schema) == SCHEMA_VERSION:
         return
@@ -44,7 +46,7 @@ def ensure_schema(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> Non
                 )
             if version == SCHEMA_VERSION:
                 return
-            conn.execute(ddl(schema).encode())
+            conn.execute(ddl(schema, after=version or 0).encode())
             conn.execute(
                 render(
                     "INSERT INTO {s}.schema_version (version) VALUES (%s) ON CONFLICT DO NOTHING",

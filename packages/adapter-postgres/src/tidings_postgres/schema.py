@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from psycopg import sql
 
-__all__ = ["EVENT_COLUMNS", "SCHEMA_VERSION", "ddl", "render"]
+__all__ = ["EVENT_COLUMNS", "PROJECTION_COLUMNS", "SCHEMA_VERSION", "ddl", "render"]
 
-SCHEMA_VERSION = 1
-"""Recorded in ``schema_version``, so that later releases can migrate older schemas."""
+SCHEMA_VERSION = 2
+"""Recorded in ``schema_version``, so that later releases can migrate older schemas.
+Version 1: events; version 2: projections."""
 
 EVENT_COLUMNS = (
     "id",
@@ -28,6 +29,19 @@ EVENT_COLUMNS = (
     "recorded_at",
 )
 """The order in which every query returns an event; :mod:`tidings_postgres.rows` decodes it."""
+
+PROJECTION_COLUMNS = (
+    "name",
+    "id",
+    "state",
+    "source",
+    "position",
+    "sequence_number",
+    "projector_version",
+    "created_at",
+    "updated_at",
+)
+"""The order of :class:`tidings.projection_rows.ProjectionRow`'s fields, read and written."""
 
 _TABLES = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -53,6 +67,27 @@ CREATE TABLE IF NOT EXISTS {s}.events (
 CREATE INDEX IF NOT EXISTS events_category_sequence_idx ON {s}.events (category, sequence_number);
 CREATE INDEX IF NOT EXISTS events_stream_sequence_idx
     ON {s}.events (category, stream, sequence_number);
+"""
+
+# Version 2. ``state`` is the exact JSON text written by the core codec and is what loads;
+# ``state_jsonb`` is derived from it by the server, for queries only (jsonb is not exact:
+# 1e16 becomes an int, -0.0 becomes 0.0). Names and ids collate as "C", so the tie-break
+# and keyset paging order by code point, as Python does.
+_PROJECTIONS = """
+CREATE TABLE IF NOT EXISTS {s}.projections (
+    name text COLLATE "C" NOT NULL,
+    id text COLLATE "C" NOT NULL,
+    state text NOT NULL,
+    state_jsonb jsonb GENERATED ALWAYS AS (state::jsonb) STORED,
+    source text COLLATE "C",
+    position bigint,
+    sequence_number bigint,
+    projector_version integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    CONSTRAINT projections_pkey PRIMARY KEY (name, id)
+);
+CREATE INDEX IF NOT EXISTS projections_source_idx ON {s}.projections (name, source, id);
 """
 
 _REJECT_CHANGE = """
@@ -205,8 +240,11 @@ def _body(template: str, schema: str) -> sql.Literal:
     return sql.Literal(text)
 
 
-def ddl(schema: str) -> str:
-    """Every statement that creates the schema at :data:`SCHEMA_VERSION`; idempotent."""
+def _projections(schema: str) -> str:
+    return render(_PROJECTIONS, schema)
+
+
+def _events(schema: str) -> str:
     return "\n".join(
         (
             render(_TABLES, schema),
@@ -219,3 +257,10 @@ def ddl(schema: str) -> str:
             ),
         )
     )
+
+
+def ddl(schema: str, after: int = 0, upto: int = SCHEMA_VERSION) -> str:
+    """The statements that take the schema from version ``after`` (0: nothing) to
+    ``upto``; each step is idempotent."""
+    steps = {1: _events, 2: _projections}
+    return "\n".join(step(schema) for version, step in steps.items() if after < version <= upto)

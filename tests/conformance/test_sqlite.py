@@ -26,4 +26,4 @@ class TestSQLiteMemory(EventStoreSuite):
     """``sqlite://`` is private to one store: it neither persists nor spans processes."""
 
     url = "sqlite://"
-    capabilities = frozenset[Capability]()
+    capabilities = frozenset({Capability.PROJECTION_STORAGE})

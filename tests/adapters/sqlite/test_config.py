@@ -24,10 +24,11 @@ def test_the_sqlite_scheme_is_registered_through_its_entry_point() -> None:
     assert Registry().resolve("sqlite") is SQLiteAdapter
 
 
-def test_the_adapter_declares_persistence_and_multi_process_writers() -> None:
+def test_the_adapter_declares_persistence_multi_process_writers_and_projections() -> None:
     assert SQLiteAdapter.capabilities == {
         tidings.Capability.PERSISTENT,
         tidings.Capability.MULTI_PROCESS,
+        tidings.Capability.PROJECTION_STORAGE,
     }
 
 

@@ -53,7 +53,7 @@ def test_the_database_uses_write_ahead_logging(store: EventStore, db_path: Path)
 
 def test_the_schema_version_is_recorded_in_the_database(store: EventStore, db_path: Path) -> None:
     with sqlite_utils.Database(db_path, execute_plugins=False) as db:
-        assert schema_version(db, "events") == SCHEMA_VERSION == 1
+        assert schema_version(db, "events") == SCHEMA_VERSION == 2
 
 
 def test_opening_an_existing_store_again_keeps_its_events(
@@ -61,7 +61,7 @@ def test_opening_an_existing_store_again_keeps_its_events(
 ) -> None:
     published = open_store().stream(category="c", stream="s").publish(events=_events(3))
     assert open_store().log().read() == published
-    assert raw_rows(db_path, "SELECT count(*) FROM _sqlite_migrations") == [(1,)]
+    assert raw_rows(db_path, "SELECT count(*) FROM _sqlite_migrations") == [(SCHEMA_VERSION,)]
 
 
 def test_the_event_id_is_unique_in_the_table(store: EventStore, db_path: Path) -> None:

@@ -19,6 +19,7 @@ from tidings_sqlite.connections import ConnectionPool, open_database
 from tidings_sqlite.errors import translating
 from tidings_sqlite.location import Location, locate
 from tidings_sqlite.options import SQLiteOptions
+from tidings_sqlite.projections import SQLiteProjectionStorage
 from tidings_sqlite.reading import latest_event, scan_events
 from tidings_sqlite.schema import ensure_schema
 from tidings_sqlite.statements import Statements
@@ -29,7 +30,8 @@ __all__ = ["SQLiteAdapter"]
 
 
 class SQLiteAdapter(StorageAdapter):
-    """Events in one SQLite table, written in ``BEGIN IMMEDIATE`` transactions in WAL mode.
+    """Events in one SQLite table, written in ``BEGIN IMMEDIATE`` transactions in WAL mode,
+    and projections in a second table beside it (``<table>_projections``).
 
     ``sqlite:///path.db`` is persistent and may be shared by many processes. ``sqlite://``
     is an in-memory database private to this store: it does not persist and no other
@@ -37,7 +39,9 @@ class SQLiteAdapter(StorageAdapter):
     """
 
     scheme = "sqlite"
-    capabilities = frozenset({Capability.PERSISTENT, Capability.MULTI_PROCESS})
+    capabilities = frozenset(
+        {Capability.PERSISTENT, Capability.MULTI_PROCESS, Capability.PROJECTION_STORAGE}
+    )
     options_type = SQLiteOptions
 
     def __init__(
@@ -47,6 +51,7 @@ class SQLiteAdapter(StorageAdapter):
         self.options = options or SQLiteOptions()
         self.location = Location(None if path is None else Path(path).expanduser().absolute())
         self._statements = Statements.for_table(self.options.table)
+        self._projections = SQLiteProjectionStorage(self._borrow, self.options.table)
         self.location.check_usable()
         self._pool = ConnectionPool(
             self._open_database,
@@ -79,6 +84,9 @@ class SQLiteAdapter(StorageAdapter):
 
     def latest(self, target: Identifier) -> StoredEvent | None:
         return latest_event(lambda: self._borrow("read from"), self._statements, target)
+
+    def projections(self) -> SQLiteProjectionStorage:
+        return self._projections
 
     def close(self) -> None:
         """Close every connection; a file database is checkpointed by its last one."""

@@ -1,4 +1,4 @@
-"""The events table: created, checked and migrated with sqlite-utils.
+"""The events and projections tables: created, checked and migrated with sqlite-utils.
 
 The schema version is recorded in the database by sqlite-utils' migrations table
 (``_sqlite_migrations``), under a migration set named after the events table: the
@@ -14,13 +14,14 @@ from sqlite_utils.migrations import Migrations
 
 from tidings.errors import ConfigurationError, StorageError
 from tidings_sqlite.location import Location
+from tidings_sqlite.projection_statements import PROJECTION_COLUMNS, ProjectionNames
 from tidings_sqlite.rows import COLUMNS
 from tidings_sqlite.statements import IndexNames
 from tidings_sqlite.transactions import write_transaction
 
 __all__ = ["MIGRATION_NAMES", "SCHEMA_VERSION", "ensure_schema", "schema_version"]
 
-MIGRATION_NAMES = ("create_events_table",)
+MIGRATION_NAMES = ("create_events_table", "create_projections_table")
 """Every migration this release knows, in order."""
 
 SCHEMA_VERSION = len(MIGRATION_NAMES)
@@ -41,6 +42,20 @@ _COLUMN_TYPES: dict[str, type] = {
 }
 assert tuple(_COLUMN_TYPES) == COLUMNS
 
+_PROJECTION_TYPES: dict[str, type] = {
+    "name": str,
+    "id": str,
+    "state": str,
+    "source": str,
+    "position": int,
+    "sequence_number": int,
+    "projector_version": int,
+    "created_at": int,
+    "updated_at": int,
+}
+assert tuple(_PROJECTION_TYPES) == PROJECTION_COLUMNS
+_NULLABLE = {"source", "position", "sequence_number"}
+
 
 def _migrations(table: str) -> Migrations:
     migrations = Migrations(f"tidings.{table}")
@@ -58,6 +73,17 @@ def _migrations(table: str) -> Migrations:
             ["category", "stream", "position"], index_name=indexes.stream_position, unique=True
         )
         events.create_index(["category", "sequence_number"], index_name=indexes.category_sequence)
+
+    @migrations(name=MIGRATION_NAMES[1])
+    def create_projections_table(db: Database) -> None:
+        names = ProjectionNames.for_table(table)
+        projections = _table(db, names.table).create(
+            _PROJECTION_TYPES,
+            pk=("name", "id"),
+            not_null=set(_PROJECTION_TYPES) - _NULLABLE,
+        )
+        # locate: WHERE name = ? AND source = ? ORDER BY id LIMIT 1, from the index alone.
+        projections.create_index(["name", "source", "id"], index_name=names.source_index)
 
     return migrations
 
@@ -93,11 +119,16 @@ def _pending(db: Database, migrations: Migrations, location: Location, table: st
             f"release does not know ({', '.join(unknown)}); it was written by a newer "
             "tidings-sqlite, so upgrade tidings-sqlite to open it"
         )
-    if not applied and _table(db, table).exists():
-        raise ConfigurationError(
-            f"{location.describe()} already has a table {table!r} that tidings did not "
-            "create; choose another table with ?table=<name>, or another file"
-        )
+    created = {
+        MIGRATION_NAMES[0]: table,
+        MIGRATION_NAMES[1]: ProjectionNames.for_table(table).table,
+    }
+    for migration, name in created.items():
+        if migration not in applied and _table(db, name).exists():
+            raise ConfigurationError(
+                f"{location.describe()} already has a table {name!r} that tidings did not "
+                "create; choose another table with ?table=<name>, or another file"
+            )
     return len(applied) < len(MIGRATION_NAMES)
 
 

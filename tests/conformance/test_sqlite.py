@@ -10,7 +10,7 @@ import pytest
 
 import tidings
 from tidings import Capability
-from tidings_testkit import EventStoreSuite, StoreFactory
+from tidings_testkit import EventStoreSuite, StoreFactory, async_face_store
 
 
 class TestSQLiteFile(EventStoreSuite):
@@ -27,3 +27,16 @@ class TestSQLiteMemory(EventStoreSuite):
 
     url = "sqlite://"
     capabilities = frozenset({Capability.PROJECTION_STORAGE})
+
+
+class TestSQLiteFileAsync(EventStoreSuite):
+    """The same suite through the async face: SQLite runs in the thread-pool bridge."""
+
+    @pytest.fixture
+    def make_store(self, tmp_path: Path) -> Iterator[StoreFactory]:
+        numbers = itertools.count()
+        factory = StoreFactory(
+            lambda: async_face_store(f"sqlite:///{tmp_path}/async-{next(numbers)}.db")
+        )
+        yield factory
+        factory.close()

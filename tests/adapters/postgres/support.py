@@ -13,7 +13,7 @@ from tidings.publishing import StreamBatch
 from tidings_postgres.rows import PublishCall
 from tidings_postgres.statements import Statements
 
-__all__ = ["WAITING_FOR_ADVISORY_LOCK", "raw_publish", "wait_until"]
+__all__ = ["BLOCKED_BY", "WAITING_FOR_ADVISORY_LOCK", "raw_publish", "wait_until"]
 
 
 def raw_publish(
@@ -50,3 +50,10 @@ WAITING_FOR_ADVISORY_LOCK = (
     " LIMIT 1"
 )
 """The pid of a backend waiting for an advisory lock in this database, if any."""
+
+BLOCKED_BY = (
+    "SELECT count(*) FILTER (WHERE %s = ANY(pg_blocking_pids(pid))) >= %s FROM pg_stat_activity"
+)
+"""Whether at least N backends wait for a lock held by the given backend. Unlike
+:data:`WAITING_FOR_ADVISORY_LOCK`, it sees only this test's waiters, so tests stay exact
+when other sessions use the same database at the same time."""

@@ -11,7 +11,7 @@ import tidings
 from postgres_server import SchemaFactory
 from tidings import NewEvent, StorageError, StoreBusyError, StoredEvent, WriteCondition
 
-from .support import WAITING_FOR_ADVISORY_LOCK, wait_until
+from .support import BLOCKED_BY, wait_until
 
 PASSWORD = "s3cret-Pa55word"
 
@@ -25,8 +25,10 @@ class _KillMyBackend(WriteCondition):
     def holds_for(self, last_event: StoredEvent | None) -> bool:
         with self.schemas.connect() as admin:
             pid = admin.execute(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND pid <> pg_backend_pid() LIMIT 1"
+                "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                " WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
+                " AND strpos(a.query, %s) > 0 LIMIT 1",
+                [self.schemas.names[-1]],
             ).fetchone()
             assert pid is not None
             admin.execute("SELECT pg_terminate_backend(%s, 10000)", pid)
@@ -72,7 +74,11 @@ def test_a_backend_killed_while_waiting_for_the_lock_writes_nothing_and_the_pool
             holder.execute(f'SELECT "{name}".take_locks(%s, %s, %s)', ["log", "c", ["s"]])
             writer = threading.Thread(target=publish)
             writer.start()
-            pid = wait_until(admin, WAITING_FOR_ADVISORY_LOCK)
+            wait_until(admin, BLOCKED_BY, holder.info.backend_pid, 1)
+            (pid,) = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                [holder.info.backend_pid],
+            ).fetchone() or (None,)
             admin.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
             writer.join()
             holder.execute("ROLLBACK")

@@ -16,17 +16,18 @@ from postgres_server import SchemaFactory
 from tidings import EventStore, NewEvent, StoredEvent, position_is
 from tidings.store import Scope
 
-from .support import WAITING_FOR_ADVISORY_LOCK, raw_publish, wait_until
+from .support import BLOCKED_BY, raw_publish, wait_until
 
 LEVELS = ["log", "category", "stream"]
 
 
-def _waiters(conn: psycopg.Connection[tuple[Any, ...]], count: int) -> None:
-    wait_until(
-        conn,
-        "SELECT count(*) >= %s FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-        count,
-    )
+def _waiters(
+    conn: psycopg.Connection[tuple[Any, ...]],
+    holder: psycopg.Connection[tuple[Any, ...]],
+    count: int,
+) -> None:
+    """Wait until ``count`` backends are blocked behind ``holder``'s locks."""
+    wait_until(conn, BLOCKED_BY, holder.info.backend_pid, count)
 
 
 def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
@@ -56,7 +57,7 @@ def test_a_writer_waiting_for_the_lock_reads_the_position_committed_before_it_go
             thread, result = _in_thread(
                 lambda: stream.publish(events=[NewEvent(name="second")], condition=position_is(0))
             )
-            wait_until(admin, WAITING_FOR_ADVISORY_LOCK)
+            _waiters(admin, holder, 1)
         thread.join()
         [stored] = result
         assert isinstance(stored, list), stored
@@ -81,7 +82,7 @@ def test_reading_in_the_statement_that_takes_the_lock_would_see_a_stale_snapshot
             thread, result = _in_thread(
                 lambda: single.execute(query, [f"tidings:{name}:log"]).fetchone()
             )
-            wait_until(admin, WAITING_FOR_ADVISORY_LOCK)
+            _waiters(admin, holder, 1)
             holder.execute("COMMIT")
             thread.join()
         assert result[0][1] == 0
@@ -147,7 +148,7 @@ def test_a_tailing_reader_sees_every_committed_event_once_in_order(
                             level,
                         )
                     )
-                    _waiters(admin, 2)
+                    _waiters(admin, holder, 2)
                     holder.execute("COMMIT")
                     aborter.join()
                     rolled_back.execute("ROLLBACK")

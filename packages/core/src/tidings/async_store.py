@@ -10,13 +10,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings.adapter import Capability, Ordering
 from tidings.async_adapter import AsyncStorageAdapter
 from tidings.conditions import WriteCondition
-from tidings.errors import StoreClosedError
 from tidings.events import NewEvent, StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings.requests import Batch, category_batches, scan_request, stream_batch
+from tidings.store_base import StoreBase
 
 if TYPE_CHECKING:
     from tidings.projection_store import AsyncProjectionStore
@@ -30,30 +29,11 @@ __all__ = [
 ]
 
 
-class AsyncEventStore:
+class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
     """An event store for asyncio code. Open it with ``await tidings.connect_async(url)``
     and close it with ``await store.aclose()`` or ``async with``."""
 
-    def __init__(self, adapter: AsyncStorageAdapter) -> None:
-        if not isinstance(adapter, AsyncStorageAdapter):
-            raise TypeError(f"AsyncEventStore needs an AsyncStorageAdapter, got {adapter!r}")
-        self._adapter = adapter
-        self._closed = False
-
-    @property
-    def adapter(self) -> AsyncStorageAdapter:
-        """The async adapter behind this store."""
-        if self._closed:
-            raise StoreClosedError("the store is closed")
-        return self._adapter
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        return self._adapter.capabilities
-
-    @property
-    def ordering(self) -> Ordering:
-        return self._adapter.ordering
+    adapter_type = AsyncStorageAdapter
 
     @property
     def projections(self) -> AsyncProjectionStore:
@@ -73,8 +53,7 @@ class AsyncEventStore:
 
     async def aclose(self) -> None:
         """Close the adapter's pools and files. Idempotent."""
-        if not self._closed:
-            self._closed = True
+        if self._begin_close():
             await self._adapter.aclose()
 
     async def __aenter__(self) -> Self:
@@ -87,9 +66,6 @@ class AsyncEventStore:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"AsyncEventStore({self._adapter!r})"
 
 
 class AsyncScope:

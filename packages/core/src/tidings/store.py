@@ -6,12 +6,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings.adapter import Capability, Ordering, StorageAdapter
+from tidings.adapter import StorageAdapter
 from tidings.conditions import WriteCondition
-from tidings.errors import StoreClosedError
 from tidings.events import NewEvent, StoredEvent
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings.requests import Batch, category_batches, scan_request, stream_batch
+from tidings.store_base import StoreBase
 
 if TYPE_CHECKING:
     from tidings.projection_store import ProjectionStore
@@ -19,35 +19,14 @@ if TYPE_CHECKING:
 __all__ = ["Batch", "CategoryScope", "EventStore", "LogScope", "Scope", "StreamScope"]
 
 
-class EventStore:
+class EventStore(StoreBase[StorageAdapter]):
     """An append-only log of immutable events, grouped as log → category → stream.
 
     Thread-safe: one store may be shared by many threads. Use it as a context manager,
     or call :meth:`close`, to release the adapter's connections and files.
     """
 
-    def __init__(self, adapter: StorageAdapter) -> None:
-        if not isinstance(adapter, StorageAdapter):
-            raise TypeError(f"EventStore needs a StorageAdapter, got {type(adapter).__name__}")
-        self._adapter = adapter
-        self._closed = False
-
-    @property
-    def adapter(self) -> StorageAdapter:
-        """The storage adapter behind this store."""
-        if self._closed:
-            raise StoreClosedError("the store is closed")
-        return self._adapter
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        """What the adapter can do beyond the core contract."""
-        return self._adapter.capabilities
-
-    @property
-    def ordering(self) -> Ordering:
-        """The level at which writes are serialised."""
-        return self._adapter.ordering
+    adapter_type = StorageAdapter
 
     @property
     def projections(self) -> ProjectionStore:
@@ -74,8 +53,7 @@ class EventStore:
 
     def close(self) -> None:
         """Release the adapter's resources. Idempotent."""
-        if not self._closed:
-            self._closed = True
+        if self._begin_close():
             self._adapter.close()
 
     def __enter__(self) -> Self:
@@ -88,9 +66,6 @@ class EventStore:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"EventStore({self._adapter!r})"
 
 
 class Scope:

@@ -1,4 +1,5 @@
-"""The whole conformance suite against PostgreSQL, at every ordering level.
+"""The whole conformance suite against PostgreSQL, at every ordering level, through the
+sync face and through the native async face.
 
 The server and the fresh schemas come from tests/postgres_server.py.
 """
@@ -18,7 +19,7 @@ from postgres_server import (
     throwaway_postgresql,
     throwaway_postgresql_as_postgres_user,
 )
-from tidings_testkit import EventStoreSuite, StoreFactory
+from tidings_testkit import EventStoreSuite, StoreFactory, async_face_store
 
 __all__ = [
     "postgres_url",
@@ -30,10 +31,12 @@ __all__ = [
 
 class _PostgresSuite(EventStoreSuite):
     ordering: ClassVar[str]
+    native_async: ClassVar[bool] = False
 
     @pytest.fixture
     def make_store(self, schemas: SchemaFactory) -> Iterator[StoreFactory]:
-        factory = StoreFactory(lambda: tidings.connect(schemas.url(), ordering=self.ordering))
+        open_store = async_face_store if self.native_async else tidings.connect
+        factory = StoreFactory(lambda: open_store(schemas.url(), ordering=self.ordering))
         yield factory
         factory.close()
 
@@ -48,3 +51,18 @@ class TestPostgresCategory(_PostgresSuite):
 
 class TestPostgresStream(_PostgresSuite):
     ordering = "stream"
+
+
+class TestPostgresAsyncLog(_PostgresSuite):
+    ordering = "log"
+    native_async = True
+
+
+class TestPostgresAsyncCategory(_PostgresSuite):
+    ordering = "category"
+    native_async = True
+
+
+class TestPostgresAsyncStream(_PostgresSuite):
+    ordering = "stream"
+    native_async = True

@@ -75,8 +75,8 @@ def test_load_and_locate_read_an_index(schemas: SchemaFactory) -> None:
             )
         )
         conn.execute(render("ANALYZE {s}.projections", name))
-        load = _plan(conn, storage.load_statement, ["n3", "s3"])
-        locate = _plan(conn, storage.locate_statement, ["n3", '["stream","c","s3"]'])
+        load = _plan(conn, storage.statements.load_statement, ["n3", "s3"])
+        locate = _plan(conn, storage.statements.locate_statement, ["n3", '["stream","c","s3"]'])
     assert "projections_pkey" in load
     assert "projections_source_idx" in locate
     assert "Seq Scan" not in load + locate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -45,11 +46,22 @@ def test_stores_opening_a_new_schema_at_once_create_it_once(schemas: SchemaFacto
     assert rows == (1,)
 
 
-def test_a_schema_from_a_newer_release_is_refused(schemas: SchemaFactory) -> None:
+async def _first_async_reads(url: str) -> None:
+    async with await tidings.connect_async(url) as store:
+        for _ in range(2):  # the lock and the transaction were released: the same again
+            with pytest.raises(ConfigurationError, match="version 99"):
+                await store.log().read()
+
+
+@pytest.mark.parametrize("face", ["sync", "async"])
+def test_a_schema_from_a_newer_release_is_refused(schemas: SchemaFactory, face: str) -> None:
     name = schemas.name()
     tidings.connect(schemas.url(name)).close()
     with schemas.connect() as conn:
         conn.execute(render("INSERT INTO {s}.schema_version VALUES (%s)", name), [99])
+    if face == "async":
+        asyncio.run(_first_async_reads(schemas.url(name)))
+        return
     with pytest.raises(ConfigurationError, match="version 99"):
         tidings.connect(schemas.url(name))
 

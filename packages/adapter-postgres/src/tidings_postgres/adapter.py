@@ -2,19 +2,21 @@
 
 Writes are serialised by transaction-scoped advisory locks at the chosen ordering level
 and sequence numbers are drawn while the lock is held, so a reader polling "after N"
-within that level never skips an event that commits later.
+within that level never skips an event that commits later. The logic lives in sans-IO
+plans (:mod:`~tidings_postgres.publishing`, :mod:`~tidings_postgres.reading`,
+:mod:`~tidings_postgres.migrations`) that this blocking face and
+:class:`~tidings_postgres.async_adapter.AsyncPostgresAdapter` both run.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from typing import Any, Self
+from functools import partial
+from typing import TYPE_CHECKING, Self
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from tidings.adapter import (
@@ -24,32 +26,31 @@ from tidings.adapter import (
     ScanRequest,
     StorageAdapter,
 )
-from tidings.errors import StorageError, StoreClosedError
+from tidings.errors import StoreClosedError
 from tidings.events import StoredEvent
 from tidings.identifiers import Identifier
-from tidings.publishing import StreamBatch, match_retry
+from tidings.publishing import StreamBatch
 from tidings.url import URL
-from tidings_postgres.conditions import compile_condition
-from tidings_postgres.connection import Server, translate_error
-from tidings_postgres.migrations import ensure_schema
+from tidings_postgres.connection import Connection, Server, failures
+from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
+from tidings_postgres.plans import Driver, Plan, Rows, Statement, run
 from tidings_postgres.projections import PostgresProjectionStorage
-from tidings_postgres.rows import PublishCall, decode_event, stored_events
-from tidings_postgres.statements import Statements, scope_parameters
+from tidings_postgres.publishing import Outcome, publish_plan
+from tidings_postgres.reading import latest_event, latest_statement, scan_plan
+from tidings_postgres.rows import decode_event
+from tidings_postgres.statements import Statements
 
-__all__ = ["PostgresAdapter"]
+if TYPE_CHECKING:
+    from tidings_postgres.async_adapter import AsyncPostgresAdapter
 
-Connection = psycopg.Connection[tuple[Any, ...]]
-_ATTEMPTS = 5
-"""Publish attempts: each further one follows a retry resolved by event id."""
-_ID_CONSTRAINT = "events_id_key"
+__all__ = ["PostgresAdapter", "fetch"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Existing:
-    """An attempt found events already stored with some of the batches' ids."""
-
-    events: tuple[StoredEvent, ...]
+def fetch(conn: Connection, statement: Statement) -> Rows:
+    """Send one statement; its rows, or none for a statement that returns none."""
+    cursor = conn.execute(statement.sql, statement.params)
+    return cursor.fetchall() if cursor.description is not None else []
 
 
 class PostgresAdapter(StorageAdapter):
@@ -62,6 +63,7 @@ class PostgresAdapter(StorageAdapter):
             Capability.MULTI_PROCESS,
             Capability.ORDERING_LEVELS,
             Capability.PROJECTION_STORAGE,
+            Capability.NATIVE_ASYNC,
         }
     )
     options_type = PostgresOptions
@@ -74,7 +76,7 @@ class PostgresAdapter(StorageAdapter):
         self._lock = threading.Lock()
         self._pool: ConnectionPool[Connection] | None = None
         self._closed = False
-        self._projections = PostgresProjectionStorage(options.schema, self._read, self._connection)
+        self._projections = PostgresProjectionStorage(options.schema, self._read, self._write)
 
     @classmethod
     def from_url(cls, url: URL, options: PostgresOptions) -> Self:
@@ -86,166 +88,69 @@ class PostgresAdapter(StorageAdapter):
         adapter.initialise()
         return adapter
 
+    @classmethod
+    def open_async(cls, url: URL, options: PostgresOptions) -> AsyncPostgresAdapter:
+        """The native async face, on psycopg's ``AsyncConnectionPool``."""
+        from tidings_postgres.async_adapter import AsyncPostgresAdapter
+
+        return AsyncPostgresAdapter(Server(url, options), options)
+
     @property
     def ordering(self) -> Ordering:
         return self.options.ordering
 
     def initialise(self) -> None:
         """Create the schema unless it exists; safe when several processes start at once."""
-        with self._server.connect() as conn:
-            try:
-                ensure_schema(conn, self.options.schema)
-            except psycopg.Error as error:
-                translate_error(error, self._server, f"create schema {self.options.schema!r} on")
+        action = f"create schema {self.options.schema!r} on"
+        with self._server.connect() as conn, failures(self._server, action):
+            run(schema_plan(self.options.schema), partial(fetch, conn))
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
-        if not batches:
-            return []
-        results: list[list[StoredEvent] | None] = [None] * len(batches)
-        pending = list(range(len(batches)))
-        for _ in range(_ATTEMPTS):
-            outcome = self._attempt([batches[index] for index in pending])
-            if not isinstance(outcome, _Existing):
-                for index, stored in zip(pending, outcome):
-                    results[index] = stored
-                return [stored for stored in results if stored is not None]
-            by_id = {event.id: event for event in outcome.events}
-            unresolved = []
-            for index in pending:
-                batch = batches[index]
-                retried = match_retry(batch, {i: by_id[i] for i in batch.ids if i in by_id})
-                if retried is None:
-                    unresolved.append(index)
-                else:
-                    results[index] = retried
-            pending = unresolved
-            if not pending:
-                return [stored for stored in results if stored is not None]
-        raise StorageError(
-            f"publish to PostgreSQL at {self._server.description} kept racing with writers "
-            f"of the same event ids; gave up after {_ATTEMPTS} attempts"
-        )
+        plan = publish_plan(self._statements, self._level, batches, self._server.description)
+        return run(plan, self._attempt)
 
-    def _attempt(self, batches: list[StreamBatch]) -> list[list[StoredEvent]] | _Existing:
-        compiled = [compile_condition(batch.condition) for batch in batches]
-        ready = [condition for condition in compiled if condition is not None]
+    def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
         with self._connection("publish to") as conn:
-            try:
-                if len(ready) == len(compiled):
-                    call = PublishCall.build(batches, ready)
-                    rows = conn.execute(self._statements.publish, call.parameters(self._level))
-                    return self._outcome(call, rows.fetchall())
-                return self._general_path(conn, batches)
-            except pg_errors.UniqueViolation as error:
-                if error.diag.constraint_name != _ID_CONSTRAINT:
-                    raise
-                # A concurrent writer at a finer ordering level stored one of our ids
-                # first; the next attempt sees it and resolves the retry.
-                return _Existing(())
-
-    def _general_path(
-        self, conn: Connection, batches: list[StreamBatch]
-    ) -> list[list[StoredEvent]] | _Existing:
-        """Custom conditions run in Python, inside a transaction that holds the lock."""
-        call = PublishCall.build(batches)
-        statements = self._statements
-        with conn.transaction():
-            streams = [batch.stream.stream for batch in batches]
-            conn.execute(statements.take_locks, (self._level, batches[0].stream.category, streams))
-            given_ids = [event_id for batch in batches for event_id in batch.ids]
-            if given_ids:
-                existing = conn.execute(statements.existing_ids, [given_ids]).fetchall()
-                if existing:
-                    return _Existing(tuple(decode_event(row) for row in existing))
-            for batch in batches:
-                stream = batch.stream
-                row = conn.execute(statements.last_event, (stream.category, stream.stream))
-                last = row.fetchone()
-                batch.condition.assert_met_by(
-                    last_event=None if last is None else decode_event(last), stream=stream
-                )
-            rows = conn.execute(statements.publish, call.parameters(self._level)).fetchall()
-        return self._outcome(call, rows)
-
-    def _outcome(
-        self, call: PublishCall, rows: list[tuple[Any, ...]]
-    ) -> list[list[StoredEvent]] | _Existing:
-        if not rows:
-            return [[] for _ in call.batches]
-        kind = rows[0][0]
-        if kind == "existing":
-            return _Existing(tuple(decode_event(row, 2) for row in rows))
-        if kind == "unmet":
-            batch = call.batches[rows[0][1] - 1]
-            last = None if rows[0][2] is None else decode_event(rows[0], 2)
-            batch.condition.assert_met_by(last_event=last, stream=batch.stream)
-            raise StorageError(
-                f"the SQL check of {batch.condition!r} disagreed with its Python check; "
-                "please report this as a bug"
-            )
-        numbers = {row[2]: (row[6], row[7]) for row in rows}
-        return stored_events(call, numbers, rows[0][12])
+            return run(attempt, partial(fetch, conn))
 
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
-        filtered = request.names is not None
-        query = self._statements.scan(request.target, filtered=filtered)
-        parameters = scope_parameters(request.target)
-        if request.names is not None:
-            parameters["names"] = sorted(request.names)
-        after = request.after or 0
-        remaining = request.limit
-        page_size = self.options.page_size
-        while remaining is None or remaining > 0:
-            size = page_size if remaining is None else min(page_size, remaining)
-            rows = self._read(query, {**parameters, "after": after, "limit": size})
-            yield from (decode_event(row) for row in rows)
-            if len(rows) < size:
-                return
-            after = rows[-1][5]
-            if remaining is not None:
-                remaining -= len(rows)
+        pages = Driver(scan_plan(self._statements, request, self.options.page_size))
+        for page in pages:
+            pages.reply = rows = self._read(page)
+            yield from map(decode_event, rows)
 
     def latest(self, target: Identifier) -> StoredEvent | None:
-        rows = self._read(self._statements.latest(target), scope_parameters(target))
-        return decode_event(rows[0]) if rows else None
+        return latest_event(self._read(latest_statement(self._statements, target)))
 
     def projections(self) -> ProjectionStorage:
         return self._projections
 
-    def _read(
-        self, query: str, parameters: Mapping[str, object] | Sequence[object]
-    ) -> list[tuple[Any, ...]]:
-        """One page; a connection the server dropped while pooled is replaced once,
+    def _read(self, statement: Statement) -> Rows:
+        """One query; a connection the server dropped while pooled is replaced once,
         which is safe because reading twice changes nothing."""
-        try:
-            with self._connection("read from", translate=False) as conn:
-                return conn.execute(query, parameters).fetchall()
-        except psycopg.OperationalError:
-            pass
-        except psycopg.Error as error:
-            translate_error(error, self._server, "read from")
-        with self._connection("read from") as conn:
-            return conn.execute(query, parameters).fetchall()
+        for retry in (True, False):
+            with self._connection("read from", retry=retry) as conn:
+                return fetch(conn, statement)
+        raise AssertionError("unreachable: the second attempt raises")
+
+    def _write(self, statement: Statement) -> Rows:
+        """A projection's upsert, sent once."""
+        with self._connection("save a projection to") as conn:
+            return fetch(conn, statement)
 
     @contextmanager
-    def _connection(self, action: str, *, translate: bool = True) -> Iterator[Connection]:
+    def _connection(self, action: str, *, retry: bool = False) -> Iterator[Connection]:
         pool = self._open_pool()
-        try:
-            with pool.connection() as conn:
-                yield conn
-        except psycopg.Error as error:
-            if isinstance(error, psycopg.OperationalError):
+        with failures(self._server, action, retry=retry):
+            try:
+                with pool.connection() as conn:
+                    yield conn
+            except psycopg.OperationalError:
                 # The server may have dropped other pooled connections too (a restart, a
                 # failover): discard them now so that the next call gets a live one.
-                self._discard_broken(pool)
-            if not translate:
+                with suppress(psycopg.Error):
+                    pool.check()
                 raise
-            translate_error(error, self._server, action)
-
-    @staticmethod
-    def _discard_broken(pool: ConnectionPool[Connection]) -> None:
-        with suppress(psycopg.Error):
-            pool.check()
 
     def _open_pool(self) -> ConnectionPool[Connection]:
         with self._lock:

@@ -6,17 +6,22 @@ every error message are built from the host, port, database and user only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from tidings.errors import ConfigurationError, StorageError, StoreBusyError
 from tidings.url import URL
 from tidings_postgres.options import PostgresOptions
 
-__all__ = ["Server", "translate_error"]
+__all__ = ["AsyncConnection", "Connection", "Server", "failures", "translate_error"]
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
 
 _SESSION_SETTINGS = ("TimeZone=UTC", "default_transaction_isolation=read\\ committed")
 
@@ -61,31 +66,56 @@ class Server:
         user = f"{self.user}@" if self.user else ""
         return f"{user}{self.host}:{self.port}/{self.database or ''}"
 
-    def connect(self) -> psycopg.Connection[tuple[Any, ...]]:
+    def connect(self) -> Connection:
         """One connection outside the pool, for schema creation; translated errors."""
-        try:
+        with failures(self, "connect to"):
             return psycopg.connect(**self._connection_kwargs(), autocommit=True)
-        except psycopg.Error as error:
-            translate_error(error, self, "connect to")
 
-    def pool(self) -> ConnectionPool[psycopg.Connection[tuple[Any, ...]]]:
+    async def connect_async(self) -> AsyncConnection:
+        """The async twin of :meth:`connect`."""
+        with failures(self, "connect to"):
+            return await psycopg.AsyncConnection.connect(
+                **self._connection_kwargs(), autocommit=True
+            )
+
+    def pool(self) -> ConnectionPool[Connection]:
         """A pool of autocommit connections, opened in the background."""
-        pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-            kwargs={**self._connection_kwargs(), "autocommit": True},
-            min_size=self.options.pool_min_size,
-            max_size=self.options.pool_max_size,
-            timeout=self.options.connect_timeout,
-            name=f"tidings {self.description}",
-            open=False,
-        )
+        pool: ConnectionPool[Connection] = ConnectionPool(**self._pool_kwargs())
         pool.open(wait=False)
         return pool
+
+    def async_pool(self) -> AsyncConnectionPool[AsyncConnection]:
+        """An async pool like :meth:`pool`; the caller opens it, inside the event loop."""
+        return AsyncConnectionPool(**self._pool_kwargs())
+
+    def _pool_kwargs(self) -> dict[str, Any]:
+        return {
+            "kwargs": {**self._connection_kwargs(), "autocommit": True},
+            "min_size": self.options.pool_min_size,
+            "max_size": self.options.pool_max_size,
+            "timeout": self.options.connect_timeout,
+            "name": f"tidings {self.description}",
+            "open": False,
+        }
 
     def _connection_kwargs(self) -> dict[str, Any]:
         return {key: value for key, value in self._parameters.items() if value is not None}
 
     def __repr__(self) -> str:
         return f"Server({self.description!r})"
+
+
+@contextmanager
+def failures(server: Server, action: str, *, retry: bool = False) -> Iterator[None]:
+    """Translate driver errors raised inside; with ``retry``, swallow a lost connection
+    instead, so that the caller's loop tries once more."""
+    try:
+        yield
+    except psycopg.OperationalError as error:
+        if not retry:
+            translate_error(error, server, action)
+    except psycopg.Error as error:
+        translate_error(error, server, action)
 
 
 def translate_error(error: BaseException, server: Server, action: str) -> NoReturn:

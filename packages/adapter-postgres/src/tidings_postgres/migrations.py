@@ -1,28 +1,50 @@
 """Creating the schema on first use, and migrating older ones, safely when several
-processes start at once."""
+processes start at once. A sans-IO plan, run by both faces on an autocommit connection."""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import suppress
 
 import psycopg
 
 from tidings.errors import ConfigurationError
+from tidings_postgres.plans import Plan, Statement, in_transaction
 from tidings_postgres.schema import SCHEMA_VERSION, ddl, render
 
-__all__ = ["ensure_schema"]
+__all__ = ["schema_plan"]
+
+_LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
 
 
-def _version(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> int | None:
+def _version(schema: str) -> Plan[int | None]:
     table = render("{s}.schema_version", schema)
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()
-    if row is None or not row[0]:
+    rows = yield Statement("SELECT to_regclass(%s) IS NOT NULL", [table])
+    if not rows or not rows[0][0]:
         return None
-    found = conn.execute(render("SELECT max(version) FROM {s}.schema_version", schema)).fetchone()
-    return None if found is None else found[0]
+    found = yield Statement(render("SELECT max(version) FROM {s}.schema_version", schema))
+    return found[0][0] if found else None
 
 
-def ensure_schema(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> None:
+def _migrate(schema: str) -> Plan[None]:
+    version = yield from _version(schema)
+    if version is not None and version > SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"schema {schema!r} is at version {version}, newer than this release of "
+            f"tidings-postgres supports ({SCHEMA_VERSION}); upgrade tidings-postgres"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    yield Statement(ddl(schema, after=version or 0).encode())
+    yield Statement(
+        render(
+            "INSERT INTO {s}.schema_version (version) VALUES (%s) ON CONFLICT DO NOTHING", schema
+        ),
+        [SCHEMA_VERSION],
+    )
+
+
+def schema_plan(schema: str) -> Plan[None]:
     """Create ``schema`` at :data:`SCHEMA_VERSION`, or migrate it there; idempotent.
 
     Creation runs in one transaction under an advisory lock keyed by the schema name, so
@@ -32,28 +54,12 @@ def ensure_schema(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> Non
     committed. An older schema gets only the steps after its version, and keeps its
     events. A schema from a newer release is refused, not downgraded.
     """
-    if _version(conn, schema) == SCHEMA_VERSION:
+    if (yield from _version(schema)) == SCHEMA_VERSION:
         return
-    key = f"tidings:{schema}:schema"
-    conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+    key = [f"tidings:{schema}:schema"]
+    yield Statement(_LOCK, key)
     try:
-        with conn.transaction():
-            version = _version(conn, schema)
-            if version is not None and version > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"schema {schema!r} is at version {version}, newer than this release of "
-                    f"tidings-postgres supports ({SCHEMA_VERSION}); upgrade tidings-postgres"
-                )
-            if version == SCHEMA_VERSION:
-                return
-            conn.execute(ddl(schema, after=version or 0).encode())
-            conn.execute(
-                render(
-                    "INSERT INTO {s}.schema_version (version) VALUES (%s) ON CONFLICT DO NOTHING",
-                    schema,
-                ),
-                [SCHEMA_VERSION],
-            )
+        yield from in_transaction(_migrate(schema))
     finally:
-        if not conn.closed:
-            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+        with suppress(psycopg.Error):  # a lost session has released it already
+            yield Statement(_UNLOCK, key)

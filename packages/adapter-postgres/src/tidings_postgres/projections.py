@@ -2,16 +2,14 @@
 
 Searches and counts run entirely in SQL: :mod:`tidings.query.sql` with
 :class:`~tidings_postgres.dialect.PostgresDialect`, every value a bound parameter.
+:class:`ProjectionStatements` builds every statement and decodes every result, I/O-free;
+each face's storage only sends them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
-
-import psycopg
 
 from tidings.adapter import ProjectionStorage
 from tidings.identifiers import Identifier
@@ -25,31 +23,43 @@ from tidings.projection_rows import (
 from tidings.query.model import Query
 from tidings.query.sql import Fragment, compile_order, compile_where
 from tidings_postgres.dialect import PostgresDialect
+from tidings_postgres.plans import Rows, Statement
 from tidings_postgres.schema import PROJECTION_COLUMNS, render
 
-__all__ = ["PostgresProjectionStorage"]
+__all__ = ["PostgresProjectionStorage", "ProjectionStatements", "count_of", "many", "one"]
 
-Connection = psycopg.Connection[tuple[Any, ...]]
-Reader = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
-Connector = Callable[[str], AbstractContextManager[Connection]]
+Send = Callable[[Statement], Rows]
 
 _COLUMNS = ", ".join(PROJECTION_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECTION_COLUMNS if c not in ("name", "id"))
 _DIALECT = PostgresDialect()
 
 
-def _exact(params: Sequence[object]) -> list[object]:
+def _exact(params: list[object]) -> list[object]:
     """Floats bound as the decimal their JSON text holds, so numbers compare as numeric
     (exact for big ints) and ``0.1`` equals a stored ``0.1``."""
     return [Decimal(repr(p)) if isinstance(p, float) else p for p in params]
 
 
-class PostgresProjectionStorage(ProjectionStorage):
-    """Projections in the ``projections`` table of one schema."""
+def one(rows: Rows) -> Projection | None:
+    """The projection in the first row, or None."""
+    return projection_from_row(ProjectionRow(*rows[0])) if rows else None
 
-    def __init__(self, schema: str, read: Reader, connection: Connector) -> None:
-        self._read = read
-        self._connection = connection
+
+def many(rows: Rows) -> list[Projection]:
+    """The projection in each row."""
+    return [projection_from_row(ProjectionRow(*row)) for row in rows]
+
+
+def count_of(rows: Rows) -> int:
+    """The result of a count."""
+    return int(rows[0][0])
+
+
+class ProjectionStatements:
+    """The statements of the ``projections`` table of one schema."""
+
+    def __init__(self, schema: str) -> None:
         self._select = render(f"SELECT {_COLUMNS} FROM {{s}}.projections", schema)
         self._count = render("SELECT count(*) FROM {s}.projections", schema)
         self._save = render(
@@ -62,35 +72,51 @@ class PostgresProjectionStorage(ProjectionStorage):
             f"{self._select} WHERE name = %s AND source = %s ORDER BY id LIMIT 1"
         )
 
-    def save(self, projection: Projection) -> None:
+    def save(self, projection: Projection) -> Statement:
         row = projection_to_row(projection)
-        with self._connection("save a projection to") as conn:
-            conn.execute(self._save, [getattr(row, column) for column in PROJECTION_COLUMNS])
+        return Statement(self._save, [getattr(row, column) for column in PROJECTION_COLUMNS])
 
-    def load(self, name: str, id: str) -> Projection | None:
-        return self._one(self.load_statement, [name, id])
+    def load(self, name: str, id: str) -> Statement:
+        return Statement(self.load_statement, [name, id])
 
-    def locate(self, name: str, source: Identifier) -> Projection | None:
-        return self._one(self.locate_statement, [name, encode_source(source)])
+    def locate(self, name: str, source: Identifier) -> Statement:
+        return Statement(self.locate_statement, [name, encode_source(source)])
 
-    def search(self, query: Query) -> list[Projection]:
-        where = compile_where(_DIALECT, query)
-        order = compile_order(_DIALECT, query)
+    def search(self, query: Query) -> Statement:
         statement = (
             Fragment(f"{self._select} WHERE ")
-            + where
+            + compile_where(_DIALECT, query)
             + Fragment(" ORDER BY ")
-            + order
+            + compile_order(_DIALECT, query)
             + Fragment(" LIMIT %s OFFSET %s", [query.limit, query.offset])
         )
-        rows = self._read(statement.sql, _exact(statement.params))
-        return [projection_from_row(ProjectionRow(*row)) for row in rows]
+        return Statement(statement.sql, _exact(list(statement.params)))
+
+    def count(self, query: Query) -> Statement:
+        where = compile_where(_DIALECT, Query(name=query.name, filters=query.filters))
+        return Statement(f"{self._count} WHERE {where.sql}", _exact(list(where.params)))
+
+
+class PostgresProjectionStorage(ProjectionStorage):
+    """Projections in the ``projections`` table of one schema; ``read`` may retry on a
+    dropped connection, ``write`` does not."""
+
+    def __init__(self, schema: str, read: Send, write: Send) -> None:
+        self.statements = ProjectionStatements(schema)
+        self._read = read
+        self._write = write
+
+    def save(self, projection: Projection) -> None:
+        self._write(self.statements.save(projection))
+
+    def load(self, name: str, id: str) -> Projection | None:
+        return one(self._read(self.statements.load(name, id)))
+
+    def locate(self, name: str, source: Identifier) -> Projection | None:
+        return one(self._read(self.statements.locate(name, source)))
+
+    def search(self, query: Query) -> list[Projection]:
+        return many(self._read(self.statements.search(query)))
 
     def count(self, query: Query) -> int:
-        where = compile_where(_DIALECT, Query(name=query.name, filters=query.filters))
-        rows = self._read(f"{self._count} WHERE {where.sql}", _exact(where.params))
-        return int(rows[0][0])
-
-    def _one(self, statement: str, params: list[object]) -> Projection | None:
-        rows = self._read(statement, params)
-        return projection_from_row(ProjectionRow(*rows[0])) if rows else None
+        return count_of(self._read(self.statements.count(query)))

@@ -1,0 +1,168 @@
+"""The native async face of the PostgreSQL adapter, on psycopg's ``AsyncConnectionPool``.
+
+It runs the same sans-IO plans as :class:`~tidings_postgres.adapter.PostgresAdapter`;
+only the I/O differs. Cancelling a task mid-publish cancels the statement on the server
+(psycopg does) and rolls back any open transaction (the plan does), so nothing partial is
+written and the connection goes back to the pool. A scan holds no connection between
+pages, so an abandoned ``async for`` holds nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from functools import partial
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from tidings.adapter import ScanRequest
+from tidings.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
+from tidings.errors import StoreClosedError
+from tidings.events import StoredEvent
+from tidings.identifiers import Identifier
+from tidings.projection import Projection
+from tidings.publishing import StreamBatch
+from tidings.query.model import Query
+from tidings_postgres.adapter import PostgresAdapter
+from tidings_postgres.connection import AsyncConnection, Server, failures
+from tidings_postgres.migrations import schema_plan
+from tidings_postgres.options import PostgresOptions
+from tidings_postgres.plans import Driver, Plan, Rows, Statement, arun
+from tidings_postgres.projections import ProjectionStatements, count_of, many, one
+from tidings_postgres.publishing import Outcome, publish_plan
+from tidings_postgres.reading import latest_event, latest_statement, scan_plan
+from tidings_postgres.rows import decode_event
+from tidings_postgres.statements import Statements
+
+__all__ = ["AsyncPostgresAdapter", "AsyncPostgresProjectionStorage", "afetch"]
+
+Send = Callable[[Statement], Awaitable[Rows]]
+
+
+async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
+    """Send one statement; its rows, or none for a statement that returns none."""
+    cursor = await conn.execute(statement.sql, statement.params)
+    return await cursor.fetchall() if cursor.description is not None else []
+
+
+class AsyncPostgresAdapter(AsyncStorageAdapter):
+    """Events in one PostgreSQL schema, for asyncio code. The schema is created (and
+    the pool opened) on first use, so a server that is down fails the first call."""
+
+    capabilities = PostgresAdapter.capabilities
+
+    def __init__(self, server: Server, options: PostgresOptions) -> None:
+        self._server = server
+        self.options = options
+        self.ordering = options.ordering
+        self._statements = Statements.for_schema(options.schema)
+        self._level = options.ordering.value
+        self.pool = server.async_pool()
+        self._ready = False
+        self._closed = False
+        self._opening = asyncio.Lock()
+        self._projections = AsyncPostgresProjectionStorage(options.schema, self._read, self._write)
+
+    async def initialise(self) -> None:
+        """Create the schema unless it exists; the same migration as the sync face."""
+        action = f"create schema {self.options.schema!r} on"
+        async with await self._server.connect_async() as conn:
+            with failures(self._server, action):
+                await arun(schema_plan(self.options.schema), partial(afetch, conn))
+
+    async def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        plan = publish_plan(self._statements, self._level, batches, self._server.description)
+        return await arun(plan, self._attempt)
+
+    async def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
+        async with self._connection("publish to") as conn:
+            return await arun(attempt, partial(afetch, conn))
+
+    async def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
+        pages = Driver(scan_plan(self._statements, request, self.options.page_size))
+        for page in pages:
+            pages.reply = rows = await self._read(page)
+            for event in map(decode_event, rows):
+                yield event
+
+    async def latest(self, target: Identifier) -> StoredEvent | None:
+        return latest_event(await self._read(latest_statement(self._statements, target)))
+
+    def projections(self) -> AsyncPostgresProjectionStorage:
+        return self._projections
+
+    async def _read(self, statement: Statement) -> Rows:
+        """One query, sent again once on a fresh connection if the first was lost."""
+        for retry in (True, False):
+            async with self._connection("read from", retry=retry) as conn:
+                return await afetch(conn, statement)
+        raise AssertionError("unreachable: the second attempt raises")
+
+    async def _write(self, statement: Statement) -> Rows:
+        """A projection's upsert, sent once."""
+        async with self._connection("save a projection to") as conn:
+            return await afetch(conn, statement)
+
+    @asynccontextmanager
+    async def _connection(
+        self, action: str, *, retry: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        pool = await self._open_pool()
+        with failures(self._server, action, retry=retry):
+            try:
+                async with pool.connection() as conn:
+                    yield conn
+            except psycopg.OperationalError:
+                # Discard the other pooled connections a restart may have broken too.
+                with suppress(psycopg.Error):
+                    await pool.check()
+                raise
+
+    async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection]:
+        if not self._ready:
+            async with self._opening:
+                if not self._ready and not self._closed:
+                    await self.initialise()
+                    await self.pool.open(wait=False)
+                    self._ready = True
+        if self._closed:
+            raise StoreClosedError("the PostgreSQL store is closed")
+        return self.pool
+
+    async def aclose(self) -> None:
+        """Close the pool; idempotent."""
+        self._closed = True
+        await self.pool.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncPostgresAdapter({self._server.description!r}, "
+            f"schema={self.options.schema!r}, ordering={self.options.ordering.value!r})"
+        )
+
+
+class AsyncPostgresProjectionStorage(AsyncProjectionStorage):
+    """The async twin of :class:`~tidings_postgres.projections.PostgresProjectionStorage`,
+    sending the same :class:`~tidings_postgres.projections.ProjectionStatements`."""
+
+    def __init__(self, schema: str, read: Send, write: Send) -> None:
+        self.statements = ProjectionStatements(schema)
+        self._read = read
+        self._write = write
+
+    async def save(self, projection: Projection) -> None:
+        await self._write(self.statements.save(projection))
+
+    async def load(self, name: str, id: str) -> Projection | None:
+        return one(await self._read(self.statements.load(name, id)))
+
+    async def locate(self, name: str, source: Identifier) -> Projection | None:
+        return one(await self._read(self.statements.locate(name, source)))
+
+    async def search(self, query: Query) -> list[Projection]:
+        return many(await self._read(self.statements.search(query)))
+
+    async def count(self, query: Query) -> int:
+        return count_of(await self._read(self.statements.count(query)))

@@ -1,0 +1,139 @@
+"""A publish as a sans-IO plan: attempts, retries resolved by event id, and outcomes.
+
+:func:`publish_plan` yields one attempt plan per attempt; each face runs an attempt on
+one pooled connection and sends back its outcome. Built-in conditions take the fast
+path, one call of the append function in autocommit; custom conditions take the general
+path, checked in Python inside a transaction that holds the ordering lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+
+from psycopg import errors as pg_errors
+
+from tidings.errors import StorageError
+from tidings.events import StoredEvent
+from tidings.publishing import StreamBatch, match_retry
+from tidings_postgres.conditions import compile_condition
+from tidings_postgres.plans import Plan, Rows, Statement, in_transaction
+from tidings_postgres.rows import PublishCall, decode_event, stored_events
+from tidings_postgres.statements import Statements
+
+__all__ = ["ATTEMPTS", "Existing", "Outcome", "publish_plan"]
+
+ATTEMPTS = 5
+"""Publish attempts: each further one follows a retry resolved by event id."""
+_ID_CONSTRAINT = "events_id_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """An attempt found events already stored with some of the batches' ids."""
+
+    events: tuple[StoredEvent, ...]
+
+
+Outcome = list[list[StoredEvent]] | Existing
+Published = list[list[StoredEvent]]
+
+
+def publish_plan(
+    statements: Statements, level: str, batches: Sequence[StreamBatch], where: str
+) -> Generator[Plan[Outcome], Outcome, Published]:
+    """Yield attempts until every batch is stored or resolved as a retry; ``where``
+    names the server in the error raised when attempts run out."""
+    if not batches:
+        return []
+    results: list[list[StoredEvent] | None] = [None] * len(batches)
+    pending = list(range(len(batches)))
+    for _ in range(ATTEMPTS):
+        outcome = yield _attempt(statements, level, [batches[index] for index in pending])
+        if isinstance(outcome, Existing):
+            pending = _resolve_retries(batches, pending, outcome, results)
+        else:
+            for index, stored in zip(pending, outcome):
+                results[index] = stored
+            pending = []
+        if not pending:
+            return [stored for stored in results if stored is not None]
+    raise StorageError(
+        f"publish to PostgreSQL at {where} kept racing with writers "
+        f"of the same event ids; gave up after {ATTEMPTS} attempts"
+    )
+
+
+def _resolve_retries(
+    batches: Sequence[StreamBatch],
+    pending: list[int],
+    outcome: Existing,
+    results: list[list[StoredEvent] | None],
+) -> list[int]:
+    """Fill in the batches that ``outcome`` shows were stored before; return the rest."""
+    by_id = {event.id: event for event in outcome.events}
+    unresolved = []
+    for index in pending:
+        batch = batches[index]
+        retried = match_retry(batch, {i: by_id[i] for i in batch.ids if i in by_id})
+        if retried is None:
+            unresolved.append(index)
+        else:
+            results[index] = retried
+    return unresolved
+
+
+def _attempt(statements: Statements, level: str, batches: list[StreamBatch]) -> Plan[Outcome]:
+    compiled = [compile_condition(batch.condition) for batch in batches]
+    ready = [condition for condition in compiled if condition is not None]
+    try:
+        if len(ready) == len(compiled):
+            call = PublishCall.build(batches, ready)
+            rows = yield Statement(statements.publish, call.parameters(level))
+            return outcome(call, rows)
+        return (yield from in_transaction(_general_path(statements, level, batches)))
+    except pg_errors.UniqueViolation as error:
+        if error.diag.constraint_name != _ID_CONSTRAINT:
+            raise
+        # A concurrent writer at a finer ordering level stored one of our ids first;
+        # the next attempt sees it and resolves the retry.
+        return Existing(())
+
+
+def _general_path(statements: Statements, level: str, batches: list[StreamBatch]) -> Plan[Outcome]:
+    """Custom conditions run in Python, inside the transaction that holds the lock."""
+    call = PublishCall.build(batches)
+    streams = [batch.stream.stream for batch in batches]
+    yield Statement(statements.take_locks, (level, batches[0].stream.category, streams))
+    given_ids = [event_id for batch in batches for event_id in batch.ids]
+    if given_ids:
+        existing = yield Statement(statements.existing_ids, [given_ids])
+        if existing:
+            return Existing(tuple(decode_event(row) for row in existing))
+    for batch in batches:
+        stream = batch.stream
+        last = yield Statement(statements.last_event, (stream.category, stream.stream))
+        batch.condition.assert_met_by(
+            last_event=decode_event(last[0]) if last else None, stream=stream
+        )
+    return outcome(call, (yield Statement(statements.publish, call.parameters(level))))
+
+
+def outcome(call: PublishCall, rows: Rows) -> Outcome:
+    """Decode the append function's rows: stored events, existing ids, or an unmet
+    condition (raised with the condition's own message)."""
+    if not rows:
+        return [[] for _ in call.batches]
+    kind = rows[0][0]
+    if kind == "existing":
+        return Existing(tuple(decode_event(row, 2) for row in rows))
+    if kind == "unmet":
+        batch = call.batches[rows[0][1] - 1]
+        last = None if rows[0][2] is None else decode_event(rows[0], 2)
+        batch.condition.assert_met_by(last_event=last, stream=batch.stream)
+        raise StorageError(
+            f"the SQL check of {batch.condition!r} disagreed with its Python check; "
+            "please report this as a bug"
+        )
+    numbers = {row[2]: (row[6], row[7]) for row in rows}
+    return stored_events(call, numbers, rows[0][12])

@@ -1,0 +1,44 @@
+"""Reads as sans-IO plans: the keyset pages of a scan, and ``latest``.
+
+Each page is its own statement on whichever pooled connection is free, so no connection
+is held between pages, and a scan abandoned between pages holds nothing.
+"""
+
+from __future__ import annotations
+
+from tidings.adapter import ScanRequest
+from tidings.events import StoredEvent
+from tidings.identifiers import Identifier
+from tidings_postgres.plans import Plan, Rows, Statement
+from tidings_postgres.rows import decode_event
+from tidings_postgres.statements import Statements, scope_parameters
+
+__all__ = ["latest_event", "latest_statement", "scan_plan"]
+
+
+def scan_plan(statements: Statements, request: ScanRequest, page_size: int) -> Plan[None]:
+    """Yield each page's statement and receive its rows, until a short page or the limit."""
+    query = statements.scan(request.target, filtered=request.names is not None)
+    parameters = scope_parameters(request.target)
+    if request.names is not None:
+        parameters["names"] = sorted(request.names)
+    after = request.after or 0
+    remaining = request.limit
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        rows = yield Statement(query, {**parameters, "after": after, "limit": size})
+        if len(rows) < size:
+            return
+        after = rows[-1][5]
+        if remaining is not None:
+            remaining -= len(rows)
+
+
+def latest_statement(statements: Statements, target: Identifier) -> Statement:
+    """The query for the last event of ``target``."""
+    return Statement(statements.latest(target), scope_parameters(target))
+
+
+def latest_event(rows: Rows) -> StoredEvent | None:
+    """The event :func:`latest_statement` found, or None."""
+    return decode_event(rows[0]) if rows else None

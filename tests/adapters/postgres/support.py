@@ -13,7 +13,7 @@ from tidings.publishing import StreamBatch
 from tidings_postgres.rows import PublishCall
 from tidings_postgres.statements import Statements
 
-__all__ = ["BLOCKED_BY", "WAITING_FOR_ADVISORY_LOCK", "raw_publish", "wait_until"]
+__all__ = ["BLOCKED_BY", "raw_publish", "wait_until"]
 
 
 def raw_publish(
@@ -44,16 +44,8 @@ def wait_until(conn: psycopg.Connection[tuple[Any, ...]], query: str, *args: obj
     raise AssertionError(f"condition never became true: {query}")
 
 
-WAITING_FOR_ADVISORY_LOCK = (
-    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " LIMIT 1"
-)
-"""The pid of a backend waiting for an advisory lock in this database, if any."""
-
 BLOCKED_BY = (
     "SELECT count(*) FILTER (WHERE %s = ANY(pg_blocking_pids(pid))) >= %s FROM pg_stat_activity"
 )
-"""Whether at least N backends wait for a lock held by the given backend. Unlike
-:data:`WAITING_FOR_ADVISORY_LOCK`, it sees only this test's waiters, so tests stay exact
-when other sessions use the same database at the same time."""
+"""Whether at least N backends wait for a lock held by the given backend. It sees only
+this test's waiters, so tests stay exact when other sessions share the database."""

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tidings import NewEvent, StoredEvent, ValidationError
+from tidings import NewEvent, StoredEvent, ValidationError, jsonvalues
 from tidings.jsonvalues import decode_json, encode_json
 
 
@@ -33,10 +33,27 @@ def test_a_datetime_field_must_be_a_datetime() -> None:
         NewEvent(name="e", occurred_at="2024-01-01")  # type: ignore[arg-type]
 
 
-def test_the_codec_round_trips_unicode_and_large_numbers() -> None:
-    value = {"ü": ["🎉", 2**80, -0.5, None, True]}
-    assert decode_json(encode_json(value)) == value
-    assert decode_json(encode_json(value).encode()) == value
+@pytest.mark.parametrize("fast", [True, False], ids=["orjson", "stdlib"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"ü": ["🎉", 2**80, -0.5, None, True]},
+        2**64,
+        -(2**63) - 1,
+        {"id": "1234567890123456789012"},
+        [1e16, -0.0, 0.1, 1.7976931348623157e308],
+        "line\u2028separator",
+    ],
+)
+def test_the_codec_round_trips_exactly(
+    value: object, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fast:
+        monkeypatch.setattr(jsonvalues, "_orjson", None)
+    for text in (encode_json(value), encode_json(value).encode()):
+        decoded = decode_json(text)
+        assert decoded == value
+        assert repr(decoded) == repr(value)  # same types: an int never comes back a float
 
 
 def test_a_stored_event_converts_to_a_json_friendly_dict() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from uuid import uuid4
 
 from tidings.conditions import NoCondition, WriteCondition
 from tidings.errors import DuplicateEventIdError, ValidationError
@@ -18,6 +18,7 @@ __all__ = [
     "assign_ids",
     "build_stored_events",
     "match_retry",
+    "new_event_ids",
     "validate_batches",
 ]
 
@@ -97,9 +98,31 @@ def match_retry(
     raise DuplicateEventIdError(clashing, batch.stream)
 
 
-def assign_ids(events: Iterable[NewEvent]) -> list[str]:
+def new_event_ids(count: int) -> list[str]:
+    """``count`` random (version 4) UUID strings, from one read of the OS's random source.
+
+    Formatting the hex directly is several times faster than ``str(uuid.uuid4())``, which
+    matters when ids are made for every event appended.
+    """
+    entropy = os.urandom(16 * count).hex()
+    ids = []
+    for start in range(0, 32 * count, 32):
+        h = entropy[start : start + 32]
+        variant = _VARIANT[int(h[16], 16) & 3]
+        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}")
+    return ids
+
+
+_VARIANT = "89ab"
+
+
+def assign_ids(events: Sequence[NewEvent]) -> list[str]:
     """The id of each event: the caller's, or a new UUID."""
-    return [event.id if event.id is not None else str(uuid4()) for event in events]
+    missing = sum(1 for event in events if event.id is None)
+    if not missing:
+        return [event.id for event in events if event.id is not None]
+    fresh = iter(new_event_ids(missing))
+    return [event.id if event.id is not None else next(fresh) for event in events]
 
 
 def build_stored_events(

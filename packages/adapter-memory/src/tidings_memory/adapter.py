@@ -92,7 +92,8 @@ class MemoryAdapter(StorageAdapter):
         with log.lock:
             planned: list[list[StoredEvent] | None] = []
             for batch in batches:
-                stored = {i: log.by_id[i] for i in batch.ids if i in log.by_id}
+                ids = batch.ids
+                stored = {i: log.by_id[i] for i in ids if i in log.by_id} if ids else {}
                 retried = match_retry(batch, stored)
                 if retried is None:
                     stream_events = log.by_stream.get(batch.stream)

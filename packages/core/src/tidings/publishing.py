@@ -45,11 +45,13 @@ class StreamBatch:
 def validate_batches(batches: Sequence[StreamBatch]) -> None:
     """Reject before any I/O what no adapter could write: mixed categories, repeated
     streams, repeated ids, events that are not ``NewEvent``, conditions of the wrong type."""
-    categories = {batch.stream.category for batch in batches}
-    if len(categories) > 1:
-        raise ValidationError(
-            "streams", f"a multi-stream publish stays within one category, got {sorted(categories)}"
-        )
+    if len(batches) > 1:
+        categories = {batch.stream.category for batch in batches}
+        if len(categories) > 1:
+            raise ValidationError(
+                "streams",
+                f"a multi-stream publish stays within one category, got {sorted(categories)}",
+            )
     seen_streams: set[StreamIdentifier] = set()
     seen_ids: set[str] = set()
     for batch in batches:
@@ -61,7 +63,7 @@ def validate_batches(batches: Sequence[StreamBatch]) -> None:
                 "condition", f"must be a WriteCondition, got {type(batch.condition).__name__}"
             )
         for index, event in enumerate(batch.events):
-            if not isinstance(event, NewEvent):
+            if type(event) is not NewEvent and not isinstance(event, NewEvent):
                 raise ValidationError(
                     f"events[{index}]", f"must be a NewEvent, got {type(event).__name__}"
                 )

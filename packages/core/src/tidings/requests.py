@@ -54,11 +54,12 @@ def category_batches(
 
 def _batch(stream: StreamIdentifier, value: Sequence[NewEvent] | Batch) -> StreamBatch:
     batch = value if isinstance(value, Batch) else Batch(value)
-    if isinstance(batch.events, str | bytes | Mapping) or not isinstance(
-        batch.events, Sequence | Iterable
+    events = batch.events
+    if type(events) not in (list, tuple) and (
+        isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable)
     ):
         raise ValidationError("events", "must be a sequence of NewEvent")
-    return StreamBatch(stream, tuple(batch.events), batch.condition)
+    return StreamBatch(stream, tuple(events), batch.condition)
 
 
 def scan_request(

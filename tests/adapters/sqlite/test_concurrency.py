@@ -20,7 +20,10 @@ from tidings import (
     StoreClosedError,
     position_is,
 )
+from tidings.identifiers import StreamIdentifier
+from tidings.publishing import StreamBatch
 from tidings_sqlite import SQLiteAdapter
+from tidings_sqlite.options import SQLiteOptions
 
 from .conftest import OpenStore, raw_rows
 
@@ -49,6 +52,26 @@ def test_a_publish_blocked_past_busy_timeout_raises_store_busy(
         other.execute("ROLLBACK")
         other.close()
     assert raw_rows(db_path, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_a_publish_waiting_past_busy_timeout_for_a_writer_of_the_same_store_raises_store_busy(
+    db_path: Path,
+) -> None:
+    adapter = SQLiteAdapter(db_path, options=SQLiteOptions(busy_timeout=0.05))
+    batch = StreamBatch(
+        stream=StreamIdentifier(category="c", stream="s"), events=(NewEvent(name="e"),)
+    )
+    try:
+        adapter._writer.acquire()  # another thread's publish, still running
+        try:
+            with pytest.raises(StoreBusyError, match=r"busy_timeout=0\.05s.*nothing was written"):
+                adapter.publish([batch])
+        finally:
+            adapter._writer.release()
+        assert adapter.publish([batch])[0][0].position == 0
+    finally:
+        adapter.close()
+    assert raw_rows(db_path, "SELECT count(*) FROM events") == [(1,)]
 
 
 def test_a_store_is_usable_again_once_the_lock_is_released(

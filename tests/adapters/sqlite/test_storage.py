@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -120,6 +122,30 @@ def test_the_latest_event_of_a_stream_is_found_through_an_index(
     sql = Statements.for_table("events").last_event
     plan = raw_rows(db_path, f"EXPLAIN QUERY PLAN {sql}", ("c", "s"))
     assert "SEARCH events USING INDEX events_stream_position" in str(plan)
+
+
+def test_the_next_position_and_sequence_number_come_from_indexes(
+    store: EventStore, db_path: Path
+) -> None:
+    sql = Statements.for_table("events").last_position_and_sequence
+    plan = str(raw_rows(db_path, f"EXPLAIN QUERY PLAN {sql}", ("c", "s")))
+    assert "SEARCH events USING COVERING INDEX events_stream_position" in plan, plan
+    assert "SCAN events" not in plan, plan  # max(sequence_number): the last rowid
+
+
+def test_generated_ids_are_time_ordered_uuids_so_the_id_index_grows_at_one_end(
+    store: EventStore,
+) -> None:
+    first = store.stream(category="c", stream="s").publish(events=_events(3))
+    time.sleep(0.002)
+    second = store.stream(category="c", stream="t").publish(
+        events=[NewEvent(name="e", id="given"), *_events(2)]
+    )
+    generated = [event.id for event in [*first, *second[1:]]]
+    assert all(uuid.UUID(i).version == 7 and str(uuid.UUID(i)) == i for i in generated)
+    assert len(set(generated)) == 5
+    assert max(event.id for event in first) < min(event.id for event in second[1:])
+    assert second[0].id == "given"
 
 
 def test_one_publish_is_one_transaction_with_one_commit(

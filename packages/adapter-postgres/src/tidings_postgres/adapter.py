@@ -34,7 +34,7 @@ from tidings.url import URL
 from tidings_postgres.connection import Connection, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
-from tidings_postgres.plans import Driver, Plan, Rows, Statement, run
+from tidings_postgres.plans import Driver, Plan, Rows, Statement, returns_rows, run
 from tidings_postgres.projections import PostgresProjectionStorage
 from tidings_postgres.publishing import Outcome, publish_plan
 from tidings_postgres.reading import latest_event, latest_statement, scan_plan
@@ -49,8 +49,8 @@ __all__ = ["PostgresAdapter", "fetch"]
 
 def fetch(conn: Connection, statement: Statement) -> Rows:
     """Send one statement; its rows, or none for a statement that returns none."""
-    cursor = conn.execute(statement.sql, statement.params)
-    return cursor.fetchall() if cursor.description is not None else []
+    cursor = conn.execute(statement.sql, statement.params, binary=statement.binary)
+    return cursor.fetchall() if returns_rows(cursor.pgresult) else []
 
 
 class PostgresAdapter(StorageAdapter):

@@ -29,7 +29,7 @@ from tidings_postgres.adapter import PostgresAdapter
 from tidings_postgres.connection import AsyncConnection, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
-from tidings_postgres.plans import Driver, Plan, Rows, Statement, arun
+from tidings_postgres.plans import Driver, Plan, Rows, Statement, arun, returns_rows
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
 from tidings_postgres.publishing import Outcome, publish_plan
 from tidings_postgres.reading import latest_event, latest_statement, scan_plan
@@ -43,8 +43,8 @@ Send = Callable[[Statement], Awaitable[Rows]]
 
 async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
     """Send one statement; its rows, or none for a statement that returns none."""
-    cursor = await conn.execute(statement.sql, statement.params)
-    return await cursor.fetchall() if cursor.description is not None else []
+    cursor = await conn.execute(statement.sql, statement.params, binary=statement.binary)
+    return await cursor.fetchall() if returns_rows(cursor.pgresult) else []
 
 
 class AsyncPostgresAdapter(AsyncStorageAdapter):

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from tidings.errors import ConfigurationError, StorageError, StoreBusyError
 from tidings.url import URL
+from tidings_postgres.arrays import ADAPTERS
 from tidings_postgres.options import PostgresOptions
 
 __all__ = ["AsyncConnection", "Connection", "Server", "failures", "translate_error"]
@@ -99,7 +100,8 @@ class Server:
         }
 
     def _connection_kwargs(self) -> dict[str, Any]:
-        return {key: value for key, value in self._parameters.items() if value is not None}
+        parameters = {key: value for key, value in self._parameters.items() if value is not None}
+        return {**parameters, "context": ADAPTERS}
 
     def __repr__(self) -> str:
         return f"Server({self.description!r})"

@@ -14,8 +14,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import psycopg
+from psycopg.pq import ExecStatus
+from psycopg.pq.abc import PGresult
 
-__all__ = ["Driver", "Plan", "Rows", "Statement", "arun", "in_transaction", "run"]
+__all__ = [
+    "Driver",
+    "Plan",
+    "Rows",
+    "Statement",
+    "arun",
+    "in_transaction",
+    "returns_rows",
+    "run",
+]
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -30,6 +41,13 @@ class Statement:
 
     sql: str | bytes
     params: Sequence[object] | Mapping[str, object] | None = None
+
+    @property
+    def binary(self) -> bool:
+        """Whether to ask for rows in binary, which load faster (timestamps, integers).
+        Only a statement with parameters: one without goes by the simple protocol,
+        which allows several commands in one (the DDL) but only text rows."""
+        return self.params is not None
 
 
 Plan = Generator[Statement, Rows, T]
@@ -61,6 +79,12 @@ class Driver(Generic[E, R, T]):
                 return
             self.reply = None
             yield effect
+
+
+def returns_rows(result: PGresult | None) -> bool:
+    """Whether a statement's result holds rows to fetch. (Cheaper than asking the cursor
+    for its ``description``, which builds a column object per column: measured.)"""
+    return result is not None and result.status == ExecStatus.TUPLES_OK
 
 
 def run(plan: Generator[E, R, T], perform: Callable[[E], R]) -> T:

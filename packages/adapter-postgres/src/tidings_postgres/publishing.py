@@ -16,6 +16,7 @@ from psycopg import errors as pg_errors
 from tidings.errors import StorageError
 from tidings.events import StoredEvent
 from tidings.publishing import StreamBatch, match_retry
+from tidings_postgres.arrays import Texts
 from tidings_postgres.conditions import compile_condition
 from tidings_postgres.plans import Plan, Rows, Statement, in_transaction
 from tidings_postgres.rows import PublishCall, decode_event, stored_events
@@ -104,10 +105,10 @@ def _general_path(statements: Statements, level: str, batches: list[StreamBatch]
     """Custom conditions run in Python, inside the transaction that holds the lock."""
     call = PublishCall.build(batches)
     streams = [batch.stream.stream for batch in batches]
-    yield Statement(statements.take_locks, (level, batches[0].stream.category, streams))
+    yield Statement(statements.take_locks, (level, batches[0].stream.category, Texts(streams)))
     given_ids = [event_id for batch in batches for event_id in batch.ids]
     if given_ids:
-        existing = yield Statement(statements.existing_ids, [given_ids])
+        existing = yield Statement(statements.existing_ids, [Texts(given_ids)])
         if existing:
             return Existing(tuple(decode_event(row) for row in existing))
     for batch in batches:

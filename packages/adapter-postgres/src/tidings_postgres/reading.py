@@ -9,6 +9,7 @@ from __future__ import annotations
 from tidings.adapter import ScanRequest
 from tidings.events import StoredEvent
 from tidings.identifiers import Identifier
+from tidings_postgres.arrays import Texts
 from tidings_postgres.plans import Plan, Rows, Statement
 from tidings_postgres.rows import decode_event
 from tidings_postgres.statements import Statements, scope_parameters
@@ -21,7 +22,7 @@ def scan_plan(statements: Statements, request: ScanRequest, page_size: int) -> P
     query = statements.scan(request.target, filtered=request.names is not None)
     parameters = scope_parameters(request.target)
     if request.names is not None:
-        parameters["names"] = sorted(request.names)
+        parameters["names"] = Texts(sorted(request.names))
     after = request.after or 0
     remaining = request.limit
     while remaining is None or remaining > 0:

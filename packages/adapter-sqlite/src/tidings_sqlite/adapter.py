@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,19 +13,20 @@ from typing import Self
 from sqlite_utils import Database
 
 from tidings.adapter import Capability, ScanRequest, StorageAdapter
+from tidings.errors import StoreBusyError
 from tidings.events import StoredEvent
 from tidings.identifiers import Identifier
 from tidings.publishing import StreamBatch
 from tidings.url import URL
 from tidings_sqlite.connections import ConnectionPool, open_database
-from tidings_sqlite.errors import translating
+from tidings_sqlite.errors import translate_error, translating
 from tidings_sqlite.location import Location, locate
 from tidings_sqlite.options import SQLiteOptions
 from tidings_sqlite.projections import SQLiteProjectionStorage
 from tidings_sqlite.reading import latest_event, scan_events
 from tidings_sqlite.schema import ensure_schema
 from tidings_sqlite.statements import Statements
-from tidings_sqlite.transactions import write_transaction
+from tidings_sqlite.transactions import in_write_transaction
 from tidings_sqlite.writing import append
 
 __all__ = ["SQLiteAdapter"]
@@ -53,15 +56,28 @@ class SQLiteAdapter(StorageAdapter):
         self._statements = Statements.for_table(self.options.table)
         self._projections = SQLiteProjectionStorage(self._borrow, self.options.table)
         self.location.check_usable()
+        # This store's writers queue here, in the process, for SQLite's write lock:
+        # handing over a thread lock is immediate, while a connection that finds the
+        # database locked sleeps in SQLite's busy handler (1 ms, then longer) before it
+        # tries again. Other processes' writers still meet at the busy handler.
+        self._writer = threading.Lock()
         self._pool = ConnectionPool(
             self._open_database,
             keep_idle=self.options.pool_size,
             exclusive=self.location.in_memory,
         )
+        # Publishes take turns (see ``publish``), so they share one connection
+        # whose page cache stays warm; with one connection per thread, each commit by
+        # another connection would empty the cache of the next writer.
+        self._write_pool = (
+            self._pool
+            if self.location.in_memory
+            else ConnectionPool(self._open_database, keep_idle=1)
+        )
         try:
             self.initialise()
         except BaseException:
-            self._pool.close()
+            self.close()
             raise
 
     @classmethod
@@ -74,8 +90,30 @@ class SQLiteAdapter(StorageAdapter):
             ensure_schema(db, self.location, self.options.table)
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
-        with self._borrow("publish to") as db, write_transaction(db.conn):
-            return append(db.conn, self._statements, batches)
+        # The same steps as ``_borrow`` and ``write_transaction``, without generator
+        # context managers: this path runs once per publish.
+        if not self._writer.acquire(timeout=self.options.busy_timeout):
+            raise StoreBusyError(
+                f"could not publish to {self.location.describe()}: other writers of this "
+                f"store held the write turn for longer than "
+                f"busy_timeout={self.options.busy_timeout}s; nothing was written. "
+                "Retry, raise busy_timeout, or reduce write contention"
+            )
+        try:
+            with self._write_pool.connection() as db:
+                connection = db.conn
+                return in_write_transaction(
+                    connection, append, connection, self._statements, batches
+                )
+        except sqlite3.Error as error:
+            raise translate_error(
+                error,
+                action="publish to",
+                database=self.location.describe(),
+                busy_timeout=self.options.busy_timeout,
+            ) from error
+        finally:
+            self._writer.release()
 
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
         return scan_events(
@@ -91,6 +129,7 @@ class SQLiteAdapter(StorageAdapter):
     def close(self) -> None:
         """Close every connection; a file database is checkpointed by its last one."""
         self._pool.close()
+        self._write_pool.close()
 
     def __repr__(self) -> str:
         return f"SQLiteAdapter({self.location.describe()!r}, table={self.options.table!r})"

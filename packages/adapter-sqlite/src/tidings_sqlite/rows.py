@@ -6,14 +6,22 @@ ordered and fast to convert, so a stored event reads back equal, field for field
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tidings.events import StoredEvent
 from tidings.jsonvalues import decode_json, encode_json
 
-__all__ = ["COLUMNS", "Row", "event_to_row", "from_micros", "row_to_event", "to_micros"]
+__all__ = [
+    "COLUMNS",
+    "Row",
+    "event_to_row",
+    "events_to_rows",
+    "from_micros",
+    "row_to_event",
+    "to_micros",
+]
 
 COLUMNS = (
     "sequence_number",
@@ -48,19 +56,36 @@ def from_micros(micros: int) -> datetime:
 
 def event_to_row(event: StoredEvent) -> Row:
     """The row that stores ``event``."""
-    return (
-        event.sequence_number,
-        event.id,
-        event.category,
-        event.stream,
-        event.position,
-        event.name,
-        encode_json(event.payload),
-        encode_json(event.metadata),
-        to_micros(event.occurred_at),
-        to_micros(event.observed_at),
-        to_micros(event.recorded_at),
-    )
+    return events_to_rows((event,))[0]
+
+
+def events_to_rows(events: Iterable[StoredEvent]) -> list[Row]:
+    """The rows that store ``events``, as :func:`event_to_row` makes them, converting a
+    timestamp only once when events share it (one publish shares ``recorded_at``)."""
+    rows: list[Row] = []
+    last_recorded: datetime | None = None
+    recorded_micros = 0
+    for event in events:
+        occurred, observed, recorded = event.occurred_at, event.observed_at, event.recorded_at
+        if recorded is not last_recorded:
+            last_recorded, recorded_micros = recorded, (recorded - _EPOCH) // _MICROSECOND
+        occurred_micros = (occurred - _EPOCH) // _MICROSECOND
+        rows.append(
+            (
+                event.sequence_number,
+                event.id,
+                event.category,
+                event.stream,
+                event.position,
+                event.name,
+                encode_json(event.payload),
+                encode_json(event.metadata),
+                occurred_micros,
+                occurred_micros if observed is occurred else (observed - _EPOCH) // _MICROSECOND,
+                recorded_micros,
+            )
+        )
+    return rows
 
 
 def row_to_event(row: Sequence[Any]) -> StoredEvent:

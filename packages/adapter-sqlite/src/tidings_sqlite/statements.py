@@ -45,6 +45,7 @@ class Statements:
     insert: str
     max_sequence_number: str
     last_position: str
+    last_position_and_sequence: str
     last_event: str
     latest_in_log: str
     latest_in_category: str
@@ -59,6 +60,10 @@ class Statements:
             insert=f"INSERT INTO {quoted} ({_SELECTED}) VALUES ({placeholders})",
             max_sequence_number=f"SELECT max(sequence_number) FROM {quoted}",
             last_position=f"SELECT position FROM {quoted} {in_stream}",
+            last_position_and_sequence=(
+                f"SELECT (SELECT position FROM {quoted} {in_stream}), "
+                f"(SELECT max(sequence_number) FROM {quoted})"
+            ),
             last_event=f"SELECT {_SELECTED} FROM {quoted} {in_stream}",
             latest_in_log=f"SELECT {_SELECTED} FROM {quoted} ORDER BY sequence_number DESC LIMIT 1",
             latest_in_category=(

@@ -8,10 +8,14 @@ against the state the commit will follow.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from typing import ParamSpec, TypeVar
 
-__all__ = ["write_transaction"]
+__all__ = ["in_write_transaction", "write_transaction"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -28,6 +32,21 @@ def write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
     except BaseException:
         _rollback(connection)
         raise
+
+
+def in_write_transaction(
+    connection: sqlite3.Connection, work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """``work(*args, **kwargs)`` inside :func:`write_transaction`, without a generator
+    context manager on the publish path."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(*args, **kwargs)
+        connection.execute("COMMIT")
+    except BaseException:
+        _rollback(connection)
+        raise
+    return result
 
 
 def _rollback(connection: sqlite3.Connection) -> None:

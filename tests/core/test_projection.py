@@ -106,3 +106,8 @@ def test_the_source_of_a_scope_is_its_identifier() -> None:
 def test_on_missing_must_be_raise_or_ignore() -> None:
     with pytest.raises(ValueError, match="on_missing"):
         Projector(on_missing="skip")  # type: ignore[arg-type]
+
+
+def test_handler_keys_that_normalise_alike_are_rejected() -> None:
+    with pytest.raises(ValueError, match="profile_created"):
+        Projector(handlers={"profile-created": lambda s, e: s, "ProfileCreated": lambda s, e: s})

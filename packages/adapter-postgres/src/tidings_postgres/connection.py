@@ -114,7 +114,9 @@ def failures(server: Server, action: str, *, retry: bool = False) -> Iterator[No
     try:
         yield
     except psycopg.OperationalError as error:
-        if not retry:
+        # Only a lost connection is worth one more try; a timeout is an answer.
+        timed_out = isinstance(error, pg_errors.LockNotAvailable | pg_errors.QueryCanceled)
+        if not retry or timed_out:
             translate_error(error, server, action)
     except psycopg.Error as error:
         translate_error(error, server, action)

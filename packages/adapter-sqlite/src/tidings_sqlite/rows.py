@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tidings.events import StoredEvent
@@ -99,7 +100,14 @@ def row_to_event(row: Sequence[Any]) -> StoredEvent:
         name=row[5],
         payload=decode_json(row[6]),
         metadata=decode_json(row[7]),
-        occurred_at=_EPOCH + timedelta(microseconds=row[8]),
-        observed_at=_EPOCH + timedelta(microseconds=row[9]),
-        recorded_at=_EPOCH + timedelta(microseconds=row[10]),
+        occurred_at=_moment(row[8]),
+        observed_at=_moment(row[9]),
+        recorded_at=_moment(row[10]),
     )
+
+
+@lru_cache(maxsize=4096)
+def _moment(micros: int) -> datetime:
+    """A cached :func:`from_micros`: the events of one publish share their timestamps, and
+    datetimes are immutable, so sharing the objects is safe and saves most conversions."""
+    return from_micros(micros)

@@ -10,7 +10,7 @@ from typing import Any, Literal, overload
 
 from tidings.clock import current_clock
 from tidings.errors import MissingHandlerError, ValidationError
-from tidings.events import StoredEvent
+from tidings.events import StoredEvent, to_utc
 from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings.state import State
 
@@ -57,8 +57,8 @@ class Projection:
     position: int | None = None
     sequence_number: int | None = None
     projector_version: int = 1
-    created_at: datetime = field(default_factory=lambda: current_clock().now())
-    updated_at: datetime = field(default_factory=lambda: current_clock().now())
+    created_at: datetime = field(default_factory=lambda: _now())
+    updated_at: datetime = field(default_factory=lambda: _now())
 
     @property
     def version(self) -> tuple[int | None, int | None]:
@@ -67,6 +67,10 @@ class Projection:
 
 
 _MISSING: Any = object()
+
+
+def _now() -> datetime:
+    return to_utc(current_clock().now(), "clock")
 
 
 class Projector:
@@ -98,7 +102,14 @@ class Projector:
             self.version = version
         if not isinstance(self.version, int) or isinstance(self.version, bool):
             raise ValidationError("version", f"must be an int, got {self.version!r}")
-        self._handlers = {handler_name(key): value for key, value in (handlers or {}).items()}
+        self._handlers: dict[str, Handler] = {}
+        for key, handler in (handlers or {}).items():
+            normalised = handler_name(key)
+            if normalised in self._handlers:
+                raise ValidationError(
+                    "handlers", f"{key!r} and another key both dispatch to {normalised!r}"
+                )
+            self._handlers[normalised] = handler
         self._initial_state = initial_state or State
         self._on_missing = on_missing
 
@@ -201,7 +212,7 @@ class _Fold:
             source=self.projection.source or _identify(self.streams),
             position=self.last.position,
             sequence_number=self.last.sequence_number,
-            updated_at=current_clock().now(),
+            updated_at=_now(),
         )
 
     def finish(self, source: Identifier | None, id: str | None) -> Projection:

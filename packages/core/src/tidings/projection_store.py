@@ -81,6 +81,13 @@ def projection_plan(
     projection_id = id if id is not None else default_id(source)
     key = snapshot_name(projector)
     found = [(yield Load(key, projection_id)), (yield Load(projector.name, projection_id))]
+    for stored in found:
+        if stored is not None and stored.source not in (None, source):
+            raise ValidationError(
+                "id",
+                f"projection {projector.name!r} id {projection_id!r} was made from "
+                f"{stored.source!r}, not {source!r}; pass a distinct id= to keep them apart",
+            )
     usable = [
         replace(p, name=key)
         for p in found

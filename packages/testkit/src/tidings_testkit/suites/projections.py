@@ -257,6 +257,20 @@ class ProjectionSuite(AdapterSuite):
         assert stored is not None
         assert stored.state == {"total": 110}
 
+    def test_a_projection_never_resumes_from_another_source(self, store: EventStore) -> None:
+        first = store.stream(category="a", stream="same")
+        second = store.stream(category="b", stream="same")
+        first.publish(events=[NewEvent(name="added", payload={"by": 1})])
+        second.publish(events=[NewEvent(name="added", payload={"by": 100})])
+        store.projections.project(_CountingProjector(), first)
+        with pytest.raises(ValidationError, match="id"):
+            store.projections.project(_CountingProjector(), second)  # same default id
+        kept_apart = store.projections.project(_CountingProjector(), second, id="b-same")
+        assert kept_apart.state == {"total": 100}
+        original = store.projections.load(name="counter", id="same")
+        assert original is not None
+        assert original.state == {"total": 1}
+
     def test_snapshots_are_saved_every_n_events(self, store: EventStore) -> None:
         stream = store.stream(category="counters", stream="c1")
         stream.publish(events=[NewEvent(name="added", payload={"by": 1}) for _ in range(7)])

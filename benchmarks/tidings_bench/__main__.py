@@ -1,0 +1,7 @@
+"""``python -m tidings_bench``: run the harness."""
+
+from __future__ import annotations
+
+from .cli import main
+
+raise SystemExit(main())

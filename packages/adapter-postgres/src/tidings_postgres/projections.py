@@ -15,6 +15,7 @@ from tidings.adapter import ProjectionStorage
 from tidings.identifiers import Identifier
 from tidings.projection import Projection
 from tidings.projection_rows import (
+    PROJECTION_COLUMNS,
     ProjectionRow,
     encode_source,
     projection_from_row,
@@ -24,7 +25,7 @@ from tidings.query.model import Query
 from tidings.query.sql import Fragment, compile_order, compile_where
 from tidings_postgres.dialect import PostgresDialect
 from tidings_postgres.plans import Rows, Statement
-from tidings_postgres.schema import PROJECTION_COLUMNS, render
+from tidings_postgres.schema import render
 
 __all__ = ["PostgresProjectionStorage", "ProjectionStatements", "count_of", "many", "one"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-__all__ = ["EVENT_COLUMNS", "PROJECTION_COLUMNS", "SCHEMA_VERSION", "ddl", "render"]
+__all__ = ["EVENT_COLUMNS", "SCHEMA_VERSION", "ddl", "render"]
 
 SCHEMA_VERSION = 2
 """Recorded in ``schema_version``, so that later releases can migrate older schemas.
@@ -30,18 +30,6 @@ EVENT_COLUMNS = (
 )
 """The order in which every query returns an event; :mod:`tidings_postgres.rows` decodes it."""
 
-PROJECTION_COLUMNS = (
-    "name",
-    "id",
-    "state",
-    "source",
-    "position",
-    "sequence_number",
-    "projector_version",
-    "created_at",
-    "updated_at",
-)
-"""The order of :class:`tidings.projection_rows.ProjectionRow`'s fields, read and written."""
 
 _TABLES = """
 CREATE SCHEMA IF NOT EXISTS {s};

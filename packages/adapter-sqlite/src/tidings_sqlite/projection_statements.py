@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tidings.projection_rows import PROJECTION_COLUMNS
 from tidings.query.model import Query
 from tidings.query.sql import Fragment, compile_order, compile_where
 from tidings_sqlite.options import quote_identifier, validate_identifier
@@ -12,18 +13,6 @@ from tidings_sqlite.query_dialect import ALIAS, SQLiteDialect
 
 __all__ = ["PROJECTION_COLUMNS", "ProjectionNames", "ProjectionStatements"]
 
-PROJECTION_COLUMNS = (
-    "name",
-    "id",
-    "state",
-    "source",
-    "position",
-    "sequence_number",
-    "projector_version",
-    "created_at",
-    "updated_at",
-)
-"""The projections table's columns, in the order rows use."""
 
 _SELECTED = ", ".join(f"{ALIAS}.{column}" for column in PROJECTION_COLUMNS)
 _DIALECT = SQLiteDialect()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from tidings.jsonvalues import decode_json, encode_json, normalise_json
 from tidings.projection import Projection, as_state
 
 __all__ = [
+    "PROJECTION_COLUMNS",
     "ProjectionRow",
     "decode_source",
     "encode_source",
@@ -56,6 +57,10 @@ class ProjectionRow:
     projector_version: int
     created_at: datetime
     updated_at: datetime
+
+
+PROJECTION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ProjectionRow))
+"""The stored fields of a projection, in :class:`ProjectionRow` order: one column each."""
 
 
 def projection_to_row(projection: Projection) -> ProjectionRow:

@@ -14,7 +14,7 @@ from .sizes import FULL, QUICK, parse_overrides
 
 __all__ = ["main"]
 
-ALL_SCENARIOS = "abcdefgh"
+ALL_SCENARIOS = "abcdefghi"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenarios",
         default=ALL_SCENARIOS,
-        help="letters a-h, comma separated or not (default: all)",
+        help="letters a-i, comma separated or not (default: all)",
     )
     parser.add_argument(
         "--backends",

@@ -2,7 +2,8 @@
 
 ``python -m tidings_bench.profiling postgres-log a [--contender tidings] [--quick]``
 prints the call tree and writes it under ``results/``. Threads other than the main one
-are not sampled, so profile (e) and (f) through (a).
+are not sampled, so profile (e) and (f) through (a). The async tasks of (i) run on the
+main thread: ``postgres-log i --contender tidings-async``.
 """
 
 from __future__ import annotations

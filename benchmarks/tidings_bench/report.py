@@ -70,6 +70,7 @@ def markdown(document: dict[str, Any]) -> str:
                 f"| {row.key} | {title} | {_rate(mine)} | {_rate(peer)} | {_rate(raw)} "
                 f"| {_ratio(mine, peer)} | {_ratio(mine, raw)} | {_notes(scenario, mine, peer)} |"
             )
+    lines += _async_table(medians, document["sizes"])
     lines += _growth_table(medians) + _memory_table(medians) + _targets_table(medians)
     if document["skipped"]:
         lines += [
@@ -126,6 +127,37 @@ def _notes(scenario: str, mine: dict[str, Any] | None, peer: dict[str, Any] | No
 
 def _ms(value: float) -> str:
     return f"{value:.3f}" if value < 0.1 else f"{value:.2f}"
+
+
+def _async_table(medians: Medians, sizes: dict[str, int]) -> list[str]:
+    found = [
+        (
+            row.key,
+            lookup(medians, row.key, "i", "tidings-async"),
+            lookup(medians, row.key, "i", "tidings"),
+        )
+        for row in ROWS
+    ]
+    if not any(mine or sync for _, mine, sync in found):
+        return []
+    tasks, threads = sizes["i_tasks"], sizes["e_threads"]
+    lines = [
+        "",
+        f"(i) Async: {tasks} asyncio tasks on one `connect_async` store against the sync "
+        f"store's {threads} threads, doing the writes of (e) in alternating rounds (single "
+        "events, streams of their own). The last column is (e)'s own sync figure.",
+        "",
+        f"| backend | async, {tasks} tasks | sync, {threads} threads | async ÷ sync "
+        f"| (e) tidings |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for row, mine, sync in found:
+        if mine or sync:
+            alone = lookup(medians, row, "e", "tidings")
+            lines.append(
+                f"| {row} | {_rate(mine)} | {_rate(sync)} | {_ratio(mine, sync)} | {_rate(alone)} |"
+            )
+    return lines
 
 
 def _growth_table(medians: Medians) -> list[str]:

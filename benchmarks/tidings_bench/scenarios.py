@@ -1,4 +1,4 @@
-"""Scenarios (a)-(f), run in interleaved rounds.
+"""Scenarios (a)-(f) and (i), run in interleaved rounds.
 
 Each contender gets a fresh store and an untimed :meth:`Scenario.setup`; then the
 rounds alternate between contenders (the starting one rotates), so a noisy moment on a
@@ -7,15 +7,14 @@ shared machine hurts every contender alike. Events are built before each timed s
 
 from __future__ import annotations
 
-import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
 from .contenders import Contender
+from .racing import race_threads
 from .sizes import Sizes
 from .stats import percentile, quiet_gc
 from .workload import Write
@@ -167,13 +166,41 @@ class ConcurrentAppends(Scenario):
             contender.prepare([Write(t * streams + s, index) for s in range(streams)])
             for t in range(self.sizes.e_threads)
         ]
+        return Measure(streams * self.sizes.e_threads, contender.append_concurrently(plans))
 
-        def write(prepared: list[Any]) -> None:
-            for item in prepared:
-                contender.append(item)
 
-        elapsed = _race([partial(write, plan) for plan in plans])
-        return Measure(streams * self.sizes.e_threads, elapsed)
+class AsyncAppends(Scenario):
+    """(i) The writes of (e), ``e_threads`` x ``e_streams`` streams with one event per
+    round, made by ``i_tasks`` asyncio tasks on one ``connect_async`` store (the streams
+    dealt round-robin, so each task has its own), alternating with the sync store's
+    ``e_threads`` threads. An untimed warm-up round on other streams lets both pools
+    grow first."""
+
+    letter, title = "i", "(i) async tasks, own streams"
+
+    @property
+    def rounds(self) -> int:
+        return self.sizes.e_events
+
+    def setup(self, contender: Contender[Any]) -> dict[str, Any]:
+        self._round(contender, self._streams, 0)
+        return {}
+
+    def run_round(self, contender: Contender[Any], state: dict[str, Any], index: int) -> Measure:
+        return self._round(contender, 0, index)
+
+    @property
+    def _streams(self) -> int:
+        return self.sizes.e_threads * self.sizes.e_streams
+
+    def _round(self, contender: Contender[Any], first: int, position: int) -> Measure:
+        streams = self._streams
+        workers = self.sizes.i_tasks if contender.asynchronous else self.sizes.e_threads
+        plans = [
+            contender.prepare([Write(first + s, position) for s in range(w, streams, workers)])
+            for w in range(workers)
+        ]
+        return Measure(streams, contender.append_concurrently(plans), {"workers": workers})
 
 
 class ContendedAppends(Scenario):
@@ -203,7 +230,7 @@ class ContendedAppends(Scenario):
                 while not contender.append_next(item):
                     conflicts[number] += 1
 
-        elapsed = _race([partial(write, number) for number in range(len(plans))])
+        elapsed = race_threads([partial(write, number) for number in range(len(plans))])
         successes = quota * len(plans)
         state["conflicts"] += sum(conflicts)
         state["successes"] += successes
@@ -240,33 +267,6 @@ def _timed_appends(
     return Measure(events, elapsed / 1e9)
 
 
-def _race(workers: list[Callable[[], None]]) -> float:
-    """Start every worker at once; the seconds until the last one finishes. The first
-    worker error is raised once all have stopped."""
-    barrier = threading.Barrier(len(workers) + 1)
-    errors: list[BaseException] = []
-
-    def run(worker: Callable[[], None]) -> None:
-        barrier.wait()
-        try:
-            worker()
-        except BaseException as error:  # noqa: BLE001 - re-raised in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
-    for thread in threads:
-        thread.start()
-    with quiet_gc():
-        barrier.wait()
-        start = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - start
-    if errors:
-        raise errors[0]
-    return elapsed
-
-
 def _expect(found: int, expected: int, what: str) -> None:
     if found != expected:
         raise AssertionError(f"{what} returned {found} events, expected {expected}")
@@ -281,6 +281,7 @@ SCENARIOS: dict[str, type[Scenario]] = {
         LogReads,
         ConcurrentAppends,
         ContendedAppends,
+        AsyncAppends,
     )
 }
 """The interleaved scenarios; (g) and (h) have modules of their own."""

@@ -35,6 +35,8 @@ class Sizes:
     f_rounds: int = 5
     f_successes: int = 1_000
     """(f): writers race on one stream until it holds ``f_successes`` events."""
+    i_tasks: int = 50
+    """(i): asyncio tasks sharing the writes of (e) (its streams and rounds)."""
     g_stored: int = 1_000_000
     g_rounds: int = 5
     g_appends: int = 200

@@ -1,4 +1,5 @@
-"""The systems under test: tidings, eventsourcing's recorders, and the raw drivers."""
+"""The systems under test: tidings (sync and async), eventsourcing's recorders, and the
+raw drivers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from .base import Contender
 
 __all__ = ["CONTENDERS", "Contender", "open_contender", "takes_part"]
 
-CONTENDERS = ("tidings", "eventsourcing", "raw")
+CONTENDERS = ("tidings", "eventsourcing", "raw", "tidings-async")
 
 
 def open_contender(label: str, location: Location) -> Contender[Any]:
@@ -18,6 +19,10 @@ def open_contender(label: str, location: Location) -> Contender[Any]:
         from .tidings_store import TidingsContender
 
         return TidingsContender(location.tidings_url())
+    if label == "tidings-async":
+        from .tidings_async import AsyncTidingsContender
+
+        return AsyncTidingsContender(location.tidings_url())
     if label == "eventsourcing":
         from .peer import PeerContender
 
@@ -34,7 +39,10 @@ def open_contender(label: str, location: Location) -> Contender[Any]:
 
 
 def takes_part(label: str, backend: str, scenario: str) -> bool:
-    """Whether contender ``label`` runs ``scenario`` on ``backend``."""
+    """Whether contender ``label`` runs ``scenario`` on ``backend``. (i) pits the async
+    store against the sync one, on PostgreSQL only."""
+    if scenario == "i":
+        return backend == "postgres" and label in ("tidings", "tidings-async")
     if label == "raw":
         return backend != "memory" and scenario in "abe"
-    return True
+    return label != "tidings-async"

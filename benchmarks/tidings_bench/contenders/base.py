@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from functools import partial
 from typing import ClassVar, Generic, TypeVar
 
+from ..racing import race_threads
 from ..workload import Write
 
 __all__ = ["Contender", "Prepared"]
@@ -21,6 +23,8 @@ class Contender(ABC, Generic[Prepared]):
     """
 
     label: ClassVar[str]
+    asynchronous: ClassVar[bool] = False
+    """Whether :meth:`append_concurrently` runs asyncio tasks rather than threads."""
 
     @abstractmethod
     def prepare(self, writes: Sequence[Write]) -> list[Prepared]:
@@ -29,6 +33,15 @@ class Contender(ABC, Generic[Prepared]):
     @abstractmethod
     def append(self, prepared: Prepared) -> None:
         """Publish one prepared write (no condition beyond the system's own checks)."""
+
+    def append_concurrently(self, plans: Sequence[Sequence[Prepared]]) -> float:
+        """Append each plan's writes in order, all plans at once (a thread each); the
+        seconds until the last one is done."""
+        return race_threads([partial(self._append_all, plan) for plan in plans])
+
+    def _append_all(self, plan: Sequence[Prepared]) -> None:
+        for prepared in plan:
+            self.append(prepared)
 
     def bulk_load(self, first_stream: int, streams: int, per_stream: int) -> None:
         """Store ``streams`` x ``per_stream`` events, one call per stream (setup only)."""

@@ -11,12 +11,27 @@ from tidings import NewEvent, UnmetWriteConditionError, position_is
 from ..workload import CATEGORY, EVENT_NAME, Write, payload, stream_name
 from .base import Contender
 
-__all__ = ["TidingsContender"]
+__all__ = ["TidingsWrite", "TidingsContender", "new_events"]
 
-_Prepared = tuple[str, list[NewEvent]]
+TidingsWrite = tuple[str, list[NewEvent]]
+"""A stream name and the events of one publish."""
 
 
-class TidingsContender(Contender[_Prepared]):
+def new_events(writes: Sequence[Write]) -> list[TidingsWrite]:
+    """The stream name and ``NewEvent`` list of each write (shared by the async contender)."""
+    return [
+        (
+            stream_name(write.stream),
+            [
+                NewEvent(name=EVENT_NAME, payload=payload(write.position + offset))
+                for offset in range(write.count)
+            ],
+        )
+        for write in writes
+    ]
+
+
+class TidingsContender(Contender[TidingsWrite]):
     """A tidings store opened with :func:`tidings.connect`."""
 
     label = "tidings"
@@ -24,19 +39,10 @@ class TidingsContender(Contender[_Prepared]):
     def __init__(self, url: str) -> None:
         self.store = tidings.connect(url)
 
-    def prepare(self, writes: Sequence[Write]) -> list[_Prepared]:
-        return [
-            (
-                stream_name(write.stream),
-                [
-                    NewEvent(name=EVENT_NAME, payload=payload(write.position + offset))
-                    for offset in range(write.count)
-                ],
-            )
-            for write in writes
-        ]
+    def prepare(self, writes: Sequence[Write]) -> list[TidingsWrite]:
+        return new_events(writes)
 
-    def append(self, prepared: _Prepared) -> None:
+    def append(self, prepared: TidingsWrite) -> None:
         stream, events = prepared
         self.store.stream(category=CATEGORY, stream=stream).publish(events=events)
 
@@ -65,7 +71,7 @@ class TidingsContender(Contender[_Prepared]):
             count += 1
         return count
 
-    def append_next(self, prepared: _Prepared) -> bool:
+    def append_next(self, prepared: TidingsWrite) -> bool:
         name, events = prepared
         stream = self.store.stream(category=CATEGORY, stream=name)
         last = stream.latest()

@@ -44,9 +44,7 @@ def decode_event(row: Sequence[Any], start: int = 0) -> StoredEvent:
         position=position,
         sequence_number=sequence_number,
         payload=decode_json(payload),
-        # Most events carry no metadata: skipping the codec for "{}" measured ~12% off
-        # decoding a row.
-        metadata={} if metadata == "{}" else decode_json(metadata),
+        metadata=decode_json(metadata),  # the codec itself short-cuts the usual "{}"
         occurred_at=occurred_at,
         observed_at=observed_at,
         recorded_at=recorded_at,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tidings import NoCondition, position_is, stream_exists, stream_is_empty
-from tidings.conditions import AllOf, AnyOf
+from tidings._model.conditions import AllOf, AnyOf
 
 
 def test_composition_flattens_into_one_level() -> None:

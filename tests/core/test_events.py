@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tidings import NewEvent, StoredEvent, ValidationError, jsonvalues
-from tidings.jsonvalues import decode_json, encode_json
+from tidings import NewEvent, StoredEvent, ValidationError
+from tidings._model import jsonvalues
+from tidings._model.jsonvalues import decode_json, encode_json
 
 
 def test_a_new_event_detaches_its_payload_from_the_caller() -> None:

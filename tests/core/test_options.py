@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from tidings import ConfigurationError, Ordering, UnknownOptionError
-from tidings.options import build_options
+from tidings._protocol.options import build_options
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from tidings import (
     StoredEvent,
     StreamIdentifier,
 )
-from tidings.projection import handler_name
+from tidings._model.projection import handler_name
 
 
 @pytest.mark.parametrize("name", ["profile-created", "ProfileCreated", "profile_created"])

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from tidings import NoCondition, ScanRequest, StoredEvent, StreamBatch
-from tidings.identifiers import Identifier
+from tidings._model.identifiers import Identifier
 from tidings_memory import MemoryAdapter
 
 

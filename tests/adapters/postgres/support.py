@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from tidings import NewEvent, StreamIdentifier
-from tidings.publishing import StreamBatch
+from tidings._protocol.publishing import StreamBatch
 from tidings_postgres.rows import PublishCall
 from tidings_postgres.statements import Statements
 

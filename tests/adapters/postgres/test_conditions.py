@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import tidings
 from postgres_server import SchemaFactory
 from tidings import NewEvent, StoredEvent, UnmetWriteConditionError, WriteCondition
-from tidings.conditions import (
+from tidings._model.conditions import (
     NoCondition,
     PositionIs,
     StreamExists,

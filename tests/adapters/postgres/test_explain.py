@@ -11,7 +11,7 @@ import pytest
 import tidings
 from postgres_server import SchemaFactory
 from tidings import CategoryIdentifier, LogIdentifier, StreamIdentifier
-from tidings.identifiers import Identifier
+from tidings._model.identifiers import Identifier
 from tidings_postgres.schema import render
 from tidings_postgres.statements import Statements, scope_parameters
 

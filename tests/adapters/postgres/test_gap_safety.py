@@ -14,7 +14,7 @@ import pytest
 import tidings
 from postgres_server import SchemaFactory
 from tidings import EventStore, NewEvent, StoredEvent, position_is
-from tidings.store import Scope
+from tidings._api.store import Scope
 
 from .support import BLOCKED_BY, raw_publish, wait_until
 

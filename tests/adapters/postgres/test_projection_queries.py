@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tidings import EventStore, Filter, Projection, field
-from tidings.query.evaluate import run
-from tidings.query.model import Operator, Query, Sort
+from tidings._query.evaluate import run
+from tidings._query.model import Operator, Query, Sort
 
 SCALARS: list[Any] = [
     None,
@@ -119,7 +119,7 @@ sorts = st.lists(
 
 
 def _reference(documents: list[Projection], query: Query) -> list[str]:
-    """What :mod:`tidings.query.evaluate` finds (it leaves the name to the caller)."""
+    """What :mod:`tidings._query.evaluate` finds (it leaves the name to the caller)."""
 
     def document(p: Projection) -> Callable[[str], Any]:
         return lambda column: p.state if column == "state" else getattr(p, column)

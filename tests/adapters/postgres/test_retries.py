@@ -10,7 +10,7 @@ import pytest
 import tidings
 from postgres_server import SchemaFactory
 from tidings import DuplicateEventIdError, NewEvent, WriteCondition
-from tidings.events import StoredEvent
+from tidings._model.events import StoredEvent
 
 
 class _Always(WriteCondition):

@@ -20,8 +20,8 @@ from tidings import (
     StoreClosedError,
     position_is,
 )
-from tidings.identifiers import StreamIdentifier
-from tidings.publishing import StreamBatch
+from tidings._model.identifiers import StreamIdentifier
+from tidings._protocol.publishing import StreamBatch
 from tidings_sqlite import SQLiteAdapter
 from tidings_sqlite.options import SQLiteOptions
 

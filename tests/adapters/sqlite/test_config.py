@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 import tidings
 from tidings import ConfigurationError, NewEvent, UnknownOptionError
-from tidings.registry import Registry
+from tidings._plugins.registry import Registry
 from tidings_sqlite import SQLiteAdapter, SQLiteOptions, Synchronous
 
 from .conftest import OpenStore, raw_rows

@@ -17,10 +17,10 @@ from sqlite_utils import Database
 
 import tidings
 from tidings import ConfigurationError, EventStore, Filter, NewEvent, Projection, field
-from tidings.identifiers import StreamIdentifier
-from tidings.query.evaluate import cursor_for, run
-from tidings.query.model import Query, Sort
-from tidings.query.sql import Fragment
+from tidings._model.identifiers import StreamIdentifier
+from tidings._query.evaluate import cursor_for, run
+from tidings._query.model import Query, Sort
+from tidings._query.sql import Fragment
 from tidings_sqlite import SCHEMA_VERSION
 from tidings_sqlite.projection_statements import ProjectionStatements
 from tidings_sqlite.query_dialect import json_path
@@ -235,7 +235,7 @@ def test_many_threads_save_and_search_at_once(store: EventStore) -> None:
 
 
 # A differential test: random states, filters, sorts and keyset pages give exactly what
-# the reference evaluator (tidings.query.evaluate) gives.
+# the reference evaluator (tidings._query.evaluate) gives.
 FIELD_PATHS = ["name", "id", "position", "sequence_number"]
 _KEYS = st.sampled_from(["a", 'q"', "x') OR 1=1 --", "Å"])
 _SCALARS = st.sampled_from([None, True, False, 0, 1, 1.0, -1.5, "", "a", "A", "ab", "é", "%"])

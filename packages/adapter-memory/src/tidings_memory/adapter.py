@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Self
 
-from tidings.adapter import Capability, ScanRequest, StorageAdapter
-from tidings.async_adapter import AsyncStorageAdapter, DirectBridge
+from tidings._protocol.adapter import Capability, ScanRequest, StorageAdapter
+from tidings._protocol.async_adapter import AsyncStorageAdapter, DirectBridge
 from tidings.errors import ConfigurationError
-from tidings.events import StoredEvent
-from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.publishing import StreamBatch, build_stored_events, match_retry
-from tidings.url import URL
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._protocol.publishing import StreamBatch, build_stored_events, match_retry
+from tidings._plugins.url import URL
 from tidings_memory.projections import MemoryProjectionStorage
 
 __all__ = ["MemoryAdapter", "MemoryOptions"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tidings.hookspecs import AdapterRegistrar, hookimpl
+from tidings._plugins.hookspecs import AdapterRegistrar, hookimpl
 
 
 @hookimpl

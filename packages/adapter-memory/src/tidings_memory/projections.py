@@ -6,12 +6,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tidings.adapter import ProjectionStorage
-from tidings.identifiers import Identifier
-from tidings.projection import Projection
-from tidings.projection_rows import projection_from_row, projection_to_row
-from tidings.query.evaluate import run
-from tidings.query.model import Query
+from tidings._protocol.adapter import ProjectionStorage
+from tidings._model.identifiers import Identifier
+from tidings._model.projection import Projection
+from tidings._protocol.projection_rows import projection_from_row, projection_to_row
+from tidings._query.evaluate import run
+from tidings._query.model import Query
 
 __all__ = ["MemoryProjectionStorage"]
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Self
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from tidings.adapter import (
+from tidings._protocol.adapter import (
     Capability,
     Ordering,
     ProjectionStorage,
@@ -27,10 +27,10 @@ from tidings.adapter import (
     StorageAdapter,
 )
 from tidings.errors import StoreClosedError
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
-from tidings.publishing import StreamBatch
-from tidings.url import URL
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._protocol.publishing import StreamBatch
+from tidings._plugins.url import URL
 from tidings_postgres.connection import Connection, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions

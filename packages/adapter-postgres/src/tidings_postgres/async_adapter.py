@@ -17,14 +17,14 @@ from functools import partial
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from tidings.adapter import ScanRequest
-from tidings.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
+from tidings._protocol.adapter import ScanRequest
+from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
 from tidings.errors import StoreClosedError
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
-from tidings.projection import Projection
-from tidings.publishing import StreamBatch
-from tidings.query.model import Query
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._model.projection import Projection
+from tidings._protocol.publishing import StreamBatch
+from tidings._query.model import Query
 from tidings_postgres.adapter import PostgresAdapter
 from tidings_postgres.connection import AsyncConnection, Server, failures
 from tidings_postgres.migrations import schema_plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings.conditions import (
+from tidings._model.conditions import (
     AllOf,
     AnyOf,
     NoCondition,

@@ -15,7 +15,7 @@ from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from tidings.errors import ConfigurationError, StorageError, StoreBusyError
-from tidings.url import URL
+from tidings._plugins.url import URL
 from tidings_postgres.arrays import ADAPTERS
 from tidings_postgres.options import PostgresOptions
 

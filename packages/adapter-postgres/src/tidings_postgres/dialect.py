@@ -1,4 +1,4 @@
-"""The query language's JSON expressions in PostgreSQL, for :mod:`tidings.query.sql`.
+"""The query language's JSON expressions in PostgreSQL, for :mod:`tidings._query.sql`.
 
 State paths read the ``state_jsonb`` column one key at a time with ``-> %s::text``: the
 text form of ``->`` only looks up object keys, so a path that meets an array or a scalar
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidings.jsonvalues import encode_json
-from tidings.query.model import Path
-from tidings.query.sql import Fragment
+from tidings._model.jsonvalues import encode_json
+from tidings._query.model import Path
+from tidings._query.sql import Fragment
 
 __all__ = ["PostgresDialect"]
 
@@ -31,7 +31,7 @@ def _fill(template: str, value: Fragment) -> Fragment:
 
 
 class PostgresDialect:
-    """The :class:`tidings.query.sql.Dialect` of PostgreSQL; psycopg ``%s`` placeholders."""
+    """The :class:`tidings._query.sql.Dialect` of PostgreSQL; psycopg ``%s`` placeholders."""
 
     placeholder = "%s"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings.adapter import Ordering
+from tidings._protocol.adapter import Ordering
 from tidings.errors import ConfigurationError
 
 __all__ = ["MAX_IDENTIFIER_BYTES", "PostgresOptions", "validate_schema_name"]

@@ -1,6 +1,6 @@
 """Projection storage: upserts by (name, id), and searches compiled to SQL.
 
-Searches and counts run entirely in SQL: :mod:`tidings.query.sql` with
+Searches and counts run entirely in SQL: :mod:`tidings._query.sql` with
 :class:`~tidings_postgres.dialect.PostgresDialect`, every value a bound parameter.
 :class:`ProjectionStatements` builds every statement and decodes every result, I/O-free;
 each face's storage only sends them.
@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from tidings.adapter import ProjectionStorage
-from tidings.identifiers import Identifier
-from tidings.projection import Projection
-from tidings.projection_rows import (
+from tidings._protocol.adapter import ProjectionStorage
+from tidings._model.identifiers import Identifier
+from tidings._model.projection import Projection
+from tidings._protocol.projection_rows import (
     PROJECTION_COLUMNS,
     ProjectionRow,
     encode_source,
     projection_from_row,
     projection_to_row,
 )
-from tidings.query.model import Query
-from tidings.query.sql import Fragment, compile_order, compile_where
+from tidings._query.model import Query
+from tidings._query.sql import Fragment, compile_order, compile_where
 from tidings_postgres.dialect import PostgresDialect
 from tidings_postgres.plans import Rows, Statement
 from tidings_postgres.schema import render

@@ -6,9 +6,9 @@ is held between pages, and a scan abandoned between pages holds nothing.
 
 from __future__ import annotations
 
-from tidings.adapter import ScanRequest
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
+from tidings._protocol.adapter import ScanRequest
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
 from tidings_postgres.arrays import Texts
 from tidings_postgres.plans import Plan, Rows, Statement
 from tidings_postgres.rows import decode_event

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tidings.events import StoredEvent
-from tidings.jsonvalues import decode_json, encode_json
-from tidings.publishing import StreamBatch, assign_ids
+from tidings._model.events import StoredEvent
+from tidings._model.jsonvalues import decode_json, encode_json
+from tidings._protocol.publishing import StreamBatch, assign_ids
 from tidings_postgres.arrays import Bigints, Booleans, Integers, Texts, Timestamps
 from tidings_postgres.conditions import ALWAYS, CompiledCondition
 

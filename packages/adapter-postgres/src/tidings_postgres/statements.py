@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from tidings.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
+from tidings._model.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
 from tidings_postgres.schema import EVENT_COLUMNS, render
 
 __all__ = ["Statements", "scope_parameters"]

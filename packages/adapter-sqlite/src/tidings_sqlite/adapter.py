@@ -12,12 +12,12 @@ from typing import Self
 
 from sqlite_utils import Database
 
-from tidings.adapter import Capability, ScanRequest, StorageAdapter
+from tidings._protocol.adapter import Capability, ScanRequest, StorageAdapter
 from tidings.errors import StoreBusyError
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
-from tidings.publishing import StreamBatch
-from tidings.url import URL
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._protocol.publishing import StreamBatch
+from tidings._plugins.url import URL
 from tidings_sqlite.connections import ConnectionPool, open_database
 from tidings_sqlite.errors import translate_error, translating
 from tidings_sqlite.location import Location, locate

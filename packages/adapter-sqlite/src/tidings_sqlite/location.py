@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tidings.errors import ConfigurationError
-from tidings.url import URL
+from tidings._plugins.url import URL
 
 __all__ = ["Location", "locate"]
 

@@ -1,13 +1,13 @@
 """The SQL of one store's projections table: constant statements, and queries compiled
-with the shared compiler of :mod:`tidings.query.sql` and the SQLite dialect."""
+with the shared compiler of :mod:`tidings._query.sql` and the SQLite dialect."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings.projection_rows import PROJECTION_COLUMNS
-from tidings.query.model import Query
-from tidings.query.sql import Fragment, compile_order, compile_where
+from tidings._protocol.projection_rows import PROJECTION_COLUMNS
+from tidings._query.model import Query
+from tidings._query.sql import Fragment, compile_order, compile_where
 from tidings_sqlite.options import quote_identifier, validate_identifier
 from tidings_sqlite.query_dialect import ALIAS, SQLiteDialect
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidings.jsonvalues import encode_json
-from tidings.query.model import Path
-from tidings.query.sql import Fragment
+from tidings._model.jsonvalues import encode_json
+from tidings._query.model import Path
+from tidings._query.sql import Fragment
 
 __all__ = ["ALIAS", "SQLiteDialect", "json_path"]
 

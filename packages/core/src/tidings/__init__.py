@@ -6,7 +6,7 @@ its stream, category and log scopes.
 
 from __future__ import annotations
 
-from tidings.adapter import (
+from tidings._protocol.adapter import (
     Capability,
     NoOptions,
     Ordering,
@@ -14,28 +14,28 @@ from tidings.adapter import (
     ScanRequest,
     StorageAdapter,
 )
-from tidings.async_adapter import (
+from tidings._protocol.async_adapter import (
     AsyncProjectionStorage,
     AsyncStorageAdapter,
     DirectBridge,
     ThreadBridge,
 )
-from tidings.async_store import (
+from tidings._api.async_store import (
     AsyncCategoryScope,
     AsyncEventStore,
     AsyncLogScope,
     AsyncScope,
     AsyncStreamScope,
 )
-from tidings.clock import Clock, FixedClock, SystemClock, using_clock
-from tidings.conditions import (
+from tidings._model.clock import Clock, FixedClock, SystemClock, using_clock
+from tidings._model.conditions import (
     NoCondition,
     WriteCondition,
     position_is,
     stream_exists,
     stream_is_empty,
 )
-from tidings.connection import connect, connect_async
+from tidings._api.connection import connect, connect_async
 from tidings.errors import (
     AdapterImportError,
     ConfigurationError,
@@ -52,16 +52,16 @@ from tidings.errors import (
     UnsupportedCapabilityError,
     ValidationError,
 )
-from tidings.events import NewEvent, StoredEvent
-from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.projection import Projection, Projector
-from tidings.projection_store import AsyncProjectionStore, ProjectionStore, SnapshotPolicy
-from tidings.publishing import StreamBatch
-from tidings.query import Cursor, Filter, Page, Query, Sort, field
-from tidings.registry import AdapterInfo, Registry, default_registry
-from tidings.state import State
-from tidings.store import Batch, CategoryScope, EventStore, LogScope, Scope, StreamScope
-from tidings.url import URL, make_url
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._model.projection import Projection, Projector
+from tidings._api.projection_store import AsyncProjectionStore, ProjectionStore, SnapshotPolicy
+from tidings._protocol.publishing import StreamBatch
+from tidings._query import Cursor, Filter, Page, Query, Sort, field
+from tidings._plugins.registry import AdapterInfo, Registry, default_registry
+from tidings._model.state import State
+from tidings._api.store import Batch, CategoryScope, EventStore, LogScope, Scope, StreamScope
+from tidings._plugins.url import URL, make_url
 
 __all__ = [
     "URL",

@@ -8,14 +8,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tidings.connection import URL_ENV, connect, resolve_url
+from tidings._api.connection import URL_ENV, connect, resolve_url
 from tidings.errors import TidingsError
-from tidings.events import NewEvent, StoredEvent
-from tidings.projection import Projector
-from tidings.registry import default_registry
-from tidings.state import State
-from tidings.store import Scope
-from tidings.url import make_url
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.projection import Projector
+from tidings._plugins.registry import default_registry
+from tidings._model.state import State
+from tidings._api.store import Scope
+from tidings._plugins.url import make_url
 
 __all__ = ["main"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tidings.identifiers import StreamIdentifier
+    from tidings._model.identifiers import StreamIdentifier
 
 __all__ = [
     "AdapterImportError",

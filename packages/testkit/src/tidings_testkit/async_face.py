@@ -28,7 +28,7 @@ from tidings import (
     StoredEvent,
     StreamBatch,
 )
-from tidings.identifiers import Identifier
+from tidings._model.identifiers import Identifier
 
 __all__ = ["BlockingAsyncAdapter", "async_face_store"]
 

@@ -1,4 +1,4 @@
-from tidings.hookspecs import hookimpl
+from tidings._plugins.hookspecs import hookimpl
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 A plugin module is named by an entry point in the ``tidings.adapters`` group (the
 entry's name is the canonical scheme) and implements::
 
-    from tidings.hookspecs import hookimpl
+    from tidings._plugins.hookspecs import hookimpl
 
     @hookimpl
     def tidings_register_adapters(register):

@@ -18,14 +18,14 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from tidings.errors import AdapterImportError, ConfigurationError, UnknownAdapterError
-from tidings.options import build_options
-from tidings.url import URL, make_url
+from tidings._protocol.options import build_options
+from tidings._plugins.url import URL, make_url
 
 if TYPE_CHECKING:
     import pluggy
 
-    from tidings.adapter import StorageAdapter
-    from tidings.async_adapter import AsyncStorageAdapter
+    from tidings._protocol.adapter import StorageAdapter
+    from tidings._protocol.async_adapter import AsyncStorageAdapter
 
 __all__ = ["ENTRY_POINT_GROUP", "KNOWN_ADAPTERS", "AdapterInfo", "Registry", "default_registry"]
 
@@ -194,7 +194,7 @@ class Registry:
     def _load_plugins(self) -> pluggy.PluginManager:
         import pluggy
 
-        from tidings import hookspecs
+        from tidings._plugins import hookspecs
 
         manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         manager.add_hookspecs(hookspecs)

@@ -12,20 +12,20 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from tidings.adapter import ProjectionStorage
+from tidings._protocol.adapter import ProjectionStorage
 from tidings.errors import ValidationError
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
-from tidings.names import validate_name
-from tidings.projection import Projection, Projector, default_id
-from tidings.projection_rows import projection_to_row
-from tidings.query.evaluate import cursor_for
-from tidings.query.model import Cursor, Filter, Page, Query, Sort
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._model.names import validate_name
+from tidings._model.projection import Projection, Projector, default_id
+from tidings._protocol.projection_rows import projection_to_row
+from tidings._query.evaluate import cursor_for
+from tidings._query.model import Cursor, Filter, Page, Query, Sort
 
 if TYPE_CHECKING:
-    from tidings.async_adapter import AsyncProjectionStorage
-    from tidings.async_store import AsyncScope
-    from tidings.store import Scope
+    from tidings._protocol.async_adapter import AsyncProjectionStorage
+    from tidings._api.async_store import AsyncScope
+    from tidings._api.store import Scope
 
 __all__ = ["AsyncProjectionStore", "ProjectionStore", "SnapshotPolicy", "snapshot_name"]
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tidings.clock import current_clock
+from tidings._model.clock import current_clock
 from tidings.errors import ValidationError
-from tidings.identifiers import StreamIdentifier
-from tidings.jsonvalues import JsonValue, normalise_json
-from tidings.names import validate_name
+from tidings._model.identifiers import StreamIdentifier
+from tidings._model.jsonvalues import JsonValue, normalise_json
+from tidings._model.names import validate_name
 
 __all__ = ["NewEvent", "StoredEvent", "to_utc"]
 

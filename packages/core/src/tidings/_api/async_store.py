@@ -1,6 +1,6 @@
-"""The async face of the store: the same names and semantics as :mod:`tidings.store`.
+"""The async face of the store: the same names and semantics as :mod:`tidings._api.store`.
 
-Validation comes from :mod:`tidings.requests`, so both faces reject exactly the same
+Validation comes from :mod:`tidings._api.requests`, so both faces reject exactly the same
 input, before any I/O.
 """
 
@@ -10,15 +10,15 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings.async_adapter import AsyncStorageAdapter
-from tidings.conditions import WriteCondition
-from tidings.events import NewEvent, StoredEvent
-from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.requests import Batch, category_batches, scan_request, stream_batch
-from tidings.store_base import StoreBase
+from tidings._protocol.async_adapter import AsyncStorageAdapter
+from tidings._model.conditions import WriteCondition
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._api.requests import Batch, category_batches, scan_request, stream_batch
+from tidings._api.store_base import StoreBase
 
 if TYPE_CHECKING:
-    from tidings.projection_store import AsyncProjectionStore
+    from tidings._api.projection_store import AsyncProjectionStore
 
 __all__ = [
     "AsyncCategoryScope",
@@ -38,7 +38,7 @@ class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
     @property
     def projections(self) -> AsyncProjectionStore:
         """Stored projections, with awaitable methods."""
-        from tidings.projection_store import AsyncProjectionStore
+        from tidings._api.projection_store import AsyncProjectionStore
 
         return AsyncProjectionStore(self.adapter.projections())
 

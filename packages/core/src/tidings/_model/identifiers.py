@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings.names import validate_name
+from tidings._model.names import validate_name
 
 __all__ = ["CategoryIdentifier", "Identifier", "LogIdentifier", "StreamIdentifier"]
 

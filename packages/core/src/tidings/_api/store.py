@@ -6,15 +6,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings.adapter import StorageAdapter
-from tidings.conditions import WriteCondition
-from tidings.events import NewEvent, StoredEvent
-from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.requests import Batch, category_batches, scan_request, stream_batch
-from tidings.store_base import StoreBase
+from tidings._protocol.adapter import StorageAdapter
+from tidings._model.conditions import WriteCondition
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._api.requests import Batch, category_batches, scan_request, stream_batch
+from tidings._api.store_base import StoreBase
 
 if TYPE_CHECKING:
-    from tidings.projection_store import ProjectionStore
+    from tidings._api.projection_store import ProjectionStore
 
 __all__ = ["Batch", "CategoryScope", "EventStore", "LogScope", "Scope", "StreamScope"]
 
@@ -35,7 +35,7 @@ class EventStore(StoreBase[StorageAdapter]):
         Raises :class:`~tidings.errors.UnsupportedCapabilityError` when the adapter lacks
         :attr:`Capability.PROJECTION_STORAGE`.
         """
-        from tidings.projection_store import ProjectionStore
+        from tidings._api.projection_store import ProjectionStore
 
         return ProjectionStore(self.adapter.projections())
 

@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any, TypeVar
 
-from tidings.adapter import Capability, Ordering, ProjectionStorage, ScanRequest, StorageAdapter
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
-from tidings.projection import Projection
-from tidings.publishing import StreamBatch
-from tidings.query.model import Query
+from tidings._protocol.adapter import Capability, Ordering, ProjectionStorage, ScanRequest, StorageAdapter
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._model.projection import Projection
+from tidings._protocol.publishing import StreamBatch
+from tidings._query.model import Query
 
 __all__ = [
     "AsyncProjectionStorage",
@@ -36,7 +36,7 @@ CHUNK = 500
 
 
 class AsyncProjectionStorage(ABC):
-    """The async twin of :class:`~tidings.adapter.ProjectionStorage`."""
+    """The async twin of :class:`~tidings._protocol.adapter.ProjectionStorage`."""
 
     @abstractmethod
     async def save(self, projection: Projection) -> None: ...
@@ -55,7 +55,7 @@ class AsyncProjectionStorage(ABC):
 
 
 class AsyncStorageAdapter(ABC):
-    """The async twin of :class:`~tidings.adapter.StorageAdapter`, with the same contract.
+    """The async twin of :class:`~tidings._protocol.adapter.StorageAdapter`, with the same contract.
 
     ``scan`` must release its connection when the iterator is closed or abandoned, and a
     cancelled ``publish`` must leave either the whole batch or nothing.

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tidings.errors import UnsupportedCapabilityError
-from tidings.events import StoredEvent
-from tidings.identifiers import Identifier
-from tidings.projection import Projection
-from tidings.publishing import StreamBatch
-from tidings.query.model import Query
-from tidings.url import URL
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._model.projection import Projection
+from tidings._protocol.publishing import StreamBatch
+from tidings._query.model import Query
+from tidings._plugins.url import URL
 
 if TYPE_CHECKING:
-    from tidings.async_adapter import AsyncStorageAdapter
+    from tidings._protocol.async_adapter import AsyncStorageAdapter
 
 __all__ = [
     "Capability",
@@ -75,7 +75,7 @@ class ScanRequest:
 
 class ProjectionStorage(ABC):
     """Stored projections, keyed by (name, id). Queries arrive validated; every adapter
-    must give the results :mod:`tidings.query.evaluate` gives."""
+    must give the results :mod:`tidings._query.evaluate` gives."""
 
     @abstractmethod
     def save(self, projection: Projection) -> None:
@@ -124,7 +124,7 @@ class StorageAdapter(ABC):
     def open_async(cls, url: URL, options: Any) -> AsyncStorageAdapter:
         """The async face of this adapter. By default the sync adapter runs in a bounded
         thread pool; adapters with a native async implementation override this."""
-        from tidings.async_adapter import ThreadBridge
+        from tidings._protocol.async_adapter import ThreadBridge
 
         return ThreadBridge(cls.from_url(url, options))
 

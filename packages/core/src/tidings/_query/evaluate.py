@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from tidings.query.model import Cursor, Filter, Operator, Path, Query, Sort
+from tidings._query.model import Cursor, Filter, Operator, Path, Query, Sort
 
 __all__ = ["MISSING", "cursor_for", "lookup", "matches", "run", "sort_key"]
 

@@ -27,7 +27,7 @@ Semantics, defined once (the conformance suite pins each down):
 
 from __future__ import annotations
 
-from tidings.query.model import (
+from tidings._query.model import (
     Cursor,
     Filter,
     Operator,

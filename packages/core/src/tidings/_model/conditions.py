@@ -12,8 +12,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from tidings.errors import UnmetWriteConditionError, ValidationError
-from tidings.events import StoredEvent
-from tidings.identifiers import StreamIdentifier
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import StreamIdentifier
 
 __all__ = [
     "AllOf",

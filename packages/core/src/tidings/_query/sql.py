@@ -3,8 +3,8 @@ expressions of one database. Every value and every JSON key is a bound parameter
 
 Each path compiles to three expressions: its *kind* (``'null'``, ``'true'``, ``'false'``,
 ``'number'``, ``'string'``, ``'array'``, ``'object'``, or SQL NULL when missing), its
-*number* and its *text*. Filters and the total sort order of :mod:`tidings.query` are
-built from those, so the SQL means exactly what :mod:`tidings.query.evaluate` does.
+*number* and its *text*. Filters and the total sort order of :mod:`tidings._query` are
+built from those, so the SQL means exactly what :mod:`tidings._query.evaluate` does.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tidings.query.evaluate import sort_key
-from tidings.query.model import Filter, Operator, Path, Query
+from tidings._query.evaluate import sort_key
+from tidings._query.model import Filter, Operator, Path, Query
 
 __all__ = ["Dialect", "Fragment", "compile_order", "compile_where"]
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 
-from tidings.conditions import NoCondition, WriteCondition
+from tidings._model.conditions import NoCondition, WriteCondition
 from tidings.errors import DuplicateEventIdError, ValidationError
-from tidings.events import NewEvent, StoredEvent
-from tidings.identifiers import StreamIdentifier
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import StreamIdentifier
 
 __all__ = [
     "StreamBatch",

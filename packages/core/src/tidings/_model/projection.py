@@ -8,11 +8,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, overload
 
-from tidings.clock import current_clock
+from tidings._model.clock import current_clock
 from tidings.errors import MissingHandlerError, ValidationError
-from tidings.events import StoredEvent, to_utc
-from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.state import State
+from tidings._model.events import StoredEvent, to_utc
+from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._model.state import State
 
 __all__ = ["Handler", "Projection", "Projector", "default_id", "handler_name"]
 

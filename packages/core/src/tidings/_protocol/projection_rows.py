@@ -6,10 +6,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from tidings.events import to_utc
-from tidings.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings.jsonvalues import decode_json, encode_json, normalise_json
-from tidings.projection import Projection, as_state
+from tidings._model.events import to_utc
+from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._model.jsonvalues import decode_json, encode_json, normalise_json
+from tidings._model.projection import Projection, as_state
 
 __all__ = [
     "PROJECTION_COLUMNS",

@@ -1,0 +1,1 @@
+"""The application API: the sync and async stores, scopes and projection stores."""

@@ -1,0 +1,1 @@
+"""The value model: identifiers, events, conditions, projections. No I/O."""

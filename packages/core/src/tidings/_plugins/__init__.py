@@ -1,0 +1,1 @@
+"""Adapter discovery and config strings."""

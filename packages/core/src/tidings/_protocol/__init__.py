@@ -1,0 +1,1 @@
+"""The adapter protocol and the I/O-free helpers every adapter shares."""

@@ -20,18 +20,17 @@ from tidings import (
     AsyncEventStore,
     Batch,
     Capability,
-    DirectBridge,
     NewEvent,
     Projector,
     SnapshotPolicy,
     StoreBusyError,
     StoredEvent,
-    ThreadBridge,
     UnmetWriteConditionError,
     ValidationError,
     position_is,
     stream_is_empty,
 )
+from tidings.adapters import DirectBridge, ThreadBridge
 
 Body = Callable[[AsyncEventStore], Awaitable[None]]
 

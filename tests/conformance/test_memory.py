@@ -1,23 +1,15 @@
-"""The whole conformance suite against the reference adapter."""
+"""The whole conformance suite against the reference adapter, on both faces."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tidings_testkit import EventStoreSuite, StoreFactory, async_face_store
+from tidings_testkit import AsyncEventStoreSuite, EventStoreSuite
 
 
 class TestMemory(EventStoreSuite):
     url = "memory://"
 
 
-class TestMemoryAsync(EventStoreSuite):
-    """The same suite through the async face (natively async on memory)."""
+class TestMemoryAsync(AsyncEventStoreSuite):
+    """Through AsyncEventStore (natively async on memory)."""
 
-    @pytest.fixture
-    def make_store(self) -> Iterator[StoreFactory]:
-        factory = StoreFactory(lambda: async_face_store("memory://"))
-        yield factory
-        factory.close()
+    url = "memory://"

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 import pytest
 
-import tidings
 from postgres_server import (
     SchemaFactory,
     postgres_url,
@@ -19,7 +18,7 @@ from postgres_server import (
     throwaway_postgresql,
     throwaway_postgresql_as_postgres_user,
 )
-from tidings_testkit import EventStoreSuite, StoreFactory, async_face_store
+from tidings_testkit import AsyncEventStoreSuite, EventStoreSuite, StoreFactory
 
 __all__ = [
     "postgres_url",
@@ -29,40 +28,38 @@ __all__ = [
 ]
 
 
-class _PostgresSuite(EventStoreSuite):
+class _PostgresSchemas:
+    """A fresh schema per store, at this class's ordering level."""
+
     ordering: ClassVar[str]
-    native_async: ClassVar[bool] = False
 
     @pytest.fixture
     def make_store(self, schemas: SchemaFactory) -> Iterator[StoreFactory]:
-        open_store = async_face_store if self.native_async else tidings.connect
-        factory = StoreFactory(lambda: open_store(schemas.url(), ordering=self.ordering))
+        connect = self.connect  # type: ignore[attr-defined]
+        factory = StoreFactory(lambda: connect(schemas.url(), ordering=self.ordering))
         yield factory
         factory.close()
 
 
-class TestPostgresLog(_PostgresSuite):
+class TestPostgresLog(_PostgresSchemas, EventStoreSuite):
     ordering = "log"
 
 
-class TestPostgresCategory(_PostgresSuite):
+class TestPostgresCategory(_PostgresSchemas, EventStoreSuite):
     ordering = "category"
 
 
-class TestPostgresStream(_PostgresSuite):
+class TestPostgresStream(_PostgresSchemas, EventStoreSuite):
     ordering = "stream"
 
 
-class TestPostgresAsyncLog(_PostgresSuite):
+class TestPostgresAsyncLog(_PostgresSchemas, AsyncEventStoreSuite):
     ordering = "log"
-    native_async = True
 
 
-class TestPostgresAsyncCategory(_PostgresSuite):
+class TestPostgresAsyncCategory(_PostgresSchemas, AsyncEventStoreSuite):
     ordering = "category"
-    native_async = True
 
 
-class TestPostgresAsyncStream(_PostgresSuite):
+class TestPostgresAsyncStream(_PostgresSchemas, AsyncEventStoreSuite):
     ordering = "stream"
-    native_async = True

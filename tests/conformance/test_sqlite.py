@@ -1,4 +1,5 @@
-"""The whole conformance suite against SQLite: a temporary file and ``sqlite://``."""
+"""The whole conformance suite against SQLite: a temporary file and ``sqlite://``, and a
+file through the async face."""
 
 from __future__ import annotations
 
@@ -8,35 +9,32 @@ from pathlib import Path
 
 import pytest
 
-import tidings
-from tidings import Capability
-from tidings_testkit import EventStoreSuite, StoreFactory, async_face_store
+from tidings_testkit import AsyncEventStoreSuite, EventStoreSuite, StoreFactory
 
 
-class TestSQLiteFile(EventStoreSuite):
-    @pytest.fixture
-    def make_store(self, tmp_path: Path) -> Iterator[StoreFactory]:
-        numbers = itertools.count()
-        factory = StoreFactory(lambda: tidings.connect(f"sqlite:///{tmp_path}/{next(numbers)}.db"))
-        yield factory
-        factory.close()
-
-
-class TestSQLiteMemory(EventStoreSuite):
-    """``sqlite://`` is private to one store: it neither persists nor spans processes."""
-
-    url = "sqlite://"
-    capabilities = frozenset({Capability.PROJECTION_STORAGE})
-
-
-class TestSQLiteFileAsync(EventStoreSuite):
-    """The same suite through the async face: SQLite runs in the thread-pool bridge."""
+class _SQLiteFiles:
+    """A fresh database file per store, in the test's temporary folder."""
 
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Iterator[StoreFactory]:
         numbers = itertools.count()
         factory = StoreFactory(
-            lambda: async_face_store(f"sqlite:///{tmp_path}/async-{next(numbers)}.db")
+            lambda: self.connect(f"sqlite:///{tmp_path}/{next(numbers)}.db")  # type: ignore[attr-defined]
         )
         yield factory
         factory.close()
+
+
+class TestSQLiteFile(_SQLiteFiles, EventStoreSuite):
+    pass
+
+
+class TestSQLiteMemory(EventStoreSuite):
+    """``sqlite://`` is private to one store: it neither persists nor spans processes,
+    and such a store declares neither capability."""
+
+    url = "sqlite://"
+
+
+class TestSQLiteFileAsync(_SQLiteFiles, AsyncEventStoreSuite):
+    """Through AsyncEventStore: SQLite runs in the thread-pool bridge."""

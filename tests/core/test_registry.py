@@ -10,10 +10,10 @@ from tidings import (
     AdapterImportError,
     ConfigurationError,
     EventStore,
-    Registry,
     UnknownAdapterError,
     UnknownOptionError,
 )
+from tidings.adapters import Registry
 from tidings_memory import MemoryAdapter
 
 

@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from tidings import NoCondition, ScanRequest, StoredEvent, StreamBatch
-from tidings._model.identifiers import Identifier
+from tidings import Identifier, NoCondition, StoredEvent
+from tidings.adapters import ScanRequest, StreamBatch
 from tidings_memory import MemoryAdapter
 
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tidings import EventStore, Filter, Projection, field
-from tidings._query.evaluate import run
 from tidings._query.model import Operator, Query, Sort
+from tidings.adapters import evaluate_query
 
 SCALARS: list[Any] = [
     None,
@@ -125,7 +125,7 @@ def _reference(documents: list[Projection], query: Query) -> list[str]:
         return lambda column: p.state if column == "state" else getattr(p, column)
 
     named = [p for p in documents if query.name in (None, p.name)]
-    return [f"{p.name}/{p.id}" for p in run(named, query, document)]
+    return [f"{p.name}/{p.id}" for p in evaluate_query(named, query, document)]
 
 
 @settings(

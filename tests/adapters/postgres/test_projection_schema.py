@@ -10,7 +10,7 @@ import psycopg
 import tidings
 from postgres_server import SchemaFactory
 from tidings import NewEvent, Projection, StreamIdentifier
-from tidings_postgres.projections import PostgresProjectionStorage
+from tidings_postgres.adapter import PostgresProjectionStorage
 from tidings_postgres.schema import SCHEMA_VERSION, ddl, render
 
 from .support import raw_publish

@@ -65,7 +65,7 @@ def test_a_schema_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     tidings.connect(f"sqlite:///{path}").close()
     with Database(path, execute_plugins=False) as db:
         db["_sqlite_migrations"].insert(
-            {"migration_set": "tidings._model.events", "name": "from_the_future", "applied_at": "later"}
+            {"migration_set": "tidings.events", "name": "from_the_future", "applied_at": "later"}
         )
     before = folder_state(tmp_path)
     with pytest.raises(ConfigurationError, match="newer tidings-sqlite"):

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 import tidings
 from tidings import ConfigurationError, EventStore, Filter, NewEvent, Projection, field
 from tidings._model.identifiers import StreamIdentifier
-from tidings._query.evaluate import cursor_for, run
+from tidings._query.evaluate import cursor_for, evaluate_query
 from tidings._query.model import Query, Sort
 from tidings._query.sql import Fragment
 from tidings_sqlite import SCHEMA_VERSION
@@ -281,7 +281,7 @@ def test_searches_give_the_reference_results(
             for i, state in enumerate(states)
         ]
         query = Query(filters=tuple(where), sort=tuple(Sort.parse(key) for key in sort))
-        expected = run(saved, query, _document)
+        expected = evaluate_query(saved, query, _document)
         assert store.projections.search(where=where, sort=sort).items == expected
         assert store.projections.count(where=where) == len(expected)
         # Keyset paging, cut at every point of the order.

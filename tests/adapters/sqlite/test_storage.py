@@ -15,8 +15,13 @@ import sqlite_utils.plugins
 
 import tidings
 from tidings import EventStore, NewEvent
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
 from tidings._protocol.adapter import ScanRequest
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
 from tidings_sqlite import SCHEMA_VERSION, SQLiteAdapter
 from tidings_sqlite.schema import schema_version
 from tidings_sqlite.statements import Statements

@@ -13,13 +13,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Self
 
-from tidings._protocol.adapter import Capability, ScanRequest, StorageAdapter
-from tidings._protocol.async_adapter import AsyncStorageAdapter, DirectBridge
-from tidings.errors import ConfigurationError
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings._protocol.publishing import StreamBatch, build_stored_events, match_retry
-from tidings._plugins.url import URL
+from tidings.adapters import (
+    URL,
+    AsyncStorageAdapter,
+    Capability,
+    CategoryIdentifier,
+    ConfigurationError,
+    DirectBridge,
+    Identifier,
+    LogIdentifier,
+    ScanRequest,
+    StorageAdapter,
+    StoredEvent,
+    StreamBatch,
+    StreamIdentifier,
+    build_stored_events,
+    match_retry,
+)
 from tidings_memory.projections import MemoryProjectionStorage
 
 __all__ = ["MemoryAdapter", "MemoryOptions"]

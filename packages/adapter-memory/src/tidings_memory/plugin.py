@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tidings._plugins.hookspecs import AdapterRegistrar, hookimpl
+from tidings.adapters import (
+    AdapterRegistrar,
+    hookimpl,
+)
 
 
 @hookimpl

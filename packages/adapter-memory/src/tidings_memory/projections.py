@@ -6,12 +6,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tidings._protocol.adapter import ProjectionStorage
-from tidings._model.identifiers import Identifier
-from tidings._model.projection import Projection
-from tidings._protocol.projection_rows import projection_from_row, projection_to_row
-from tidings._query.evaluate import run
-from tidings._query.model import Query
+from tidings.adapters import (
+    Identifier,
+    Projection,
+    ProjectionStorage,
+    Query,
+    evaluate_query,
+    projection_from_row,
+    projection_to_row,
+)
 
 __all__ = ["MemoryProjectionStorage"]
 
@@ -44,11 +47,11 @@ class MemoryProjectionStorage(ProjectionStorage):
         return min(found, key=lambda p: p.id, default=None)
 
     def search(self, query: Query) -> list[Projection]:
-        return run(self._candidates(query), query, _document)
+        return evaluate_query(self._candidates(query), query, _document)
 
     def count(self, query: Query) -> int:
         unpaged = Query(name=query.name, filters=query.filters)
-        return len(run(self._candidates(query), unpaged, _document))
+        return len(evaluate_query(self._candidates(query), unpaged, _document))
 
     def _candidates(self, query: Query) -> list[Projection]:
         with self._lock:

@@ -1,17 +1,23 @@
+# Generated from async_adapter.py by tools/unasync.py: do not edit.
 """The PostgreSQL adapter: one round trip per publish, keyset-paged scans, pooled.
 
 Writes are serialised by transaction-scoped advisory locks at the chosen ordering level
 and sequence numbers are drawn while the lock is held, so a reader polling "after N"
 within that level never skips an event that commits later. The logic lives in sans-IO
 plans (:mod:`~tidings_postgres.publishing`, :mod:`~tidings_postgres.reading`,
-:mod:`~tidings_postgres.migrations`) that this blocking face and
-:class:`~tidings_postgres.async_adapter.AsyncPostgresAdapter` both run.
+:mod:`~tidings_postgres.migrations`); this module only performs their I/O.
+
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``. Cancelling a task mid-publish cancels the statement on the server
+(psycopg does) and rolls back any open transaction (the plan does), so nothing partial is
+written and the connection goes back to the pool. A scan holds no connection between
+pages, so an abandoned iterator holds nothing.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from typing import TYPE_CHECKING, Self
@@ -19,23 +25,27 @@ from typing import TYPE_CHECKING, Self
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from tidings._protocol.adapter import (
+from tidings.adapters import (
+    URL,
     Capability,
+    Driver,
+    Identifier,
     Ordering,
+    Projection,
     ProjectionStorage,
+    Query,
     ScanRequest,
     StorageAdapter,
+    StoreClosedError,
+    StoredEvent,
+    StreamBatch,
+    run,
 )
-from tidings.errors import StoreClosedError
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import Identifier
-from tidings._protocol.publishing import StreamBatch
-from tidings._plugins.url import URL
 from tidings_postgres.connection import Connection, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
-from tidings_postgres.plans import Driver, Plan, Rows, Statement, returns_rows, run
-from tidings_postgres.projections import PostgresProjectionStorage
+from tidings_postgres.plans import Plan, Rows, Statement, returns_rows
+from tidings_postgres.projections import ProjectionStatements, count_of, many, one
 from tidings_postgres.publishing import Outcome, publish_plan
 from tidings_postgres.reading import latest_event, latest_statement, scan_plan
 from tidings_postgres.rows import decode_event
@@ -44,7 +54,9 @@ from tidings_postgres.statements import Statements
 if TYPE_CHECKING:
     from tidings_postgres.async_adapter import AsyncPostgresAdapter
 
-__all__ = ["PostgresAdapter", "fetch"]
+__all__ = ["PostgresAdapter", "PostgresProjectionStorage", "fetch"]
+
+Send = Callable[[Statement], Rows]
 
 
 def fetch(conn: Connection, statement: Statement) -> Rows:
@@ -54,7 +66,9 @@ def fetch(conn: Connection, statement: Statement) -> Rows:
 
 
 class PostgresAdapter(StorageAdapter):
-    """Events in one PostgreSQL schema, shared safely by many threads and processes."""
+    """Events in one PostgreSQL schema, shared safely by many threads, tasks and
+    processes. The schema is created, and the pool opened, on first use (the sync face
+    does both when it opens, so a server that is down fails ``connect``)."""
 
     scheme = "postgresql"
     capabilities = frozenset(
@@ -73,27 +87,25 @@ class PostgresAdapter(StorageAdapter):
         self.options = options
         self._statements = Statements.for_schema(options.schema)
         self._level = options.ordering.value
-        self._lock = threading.Lock()
-        self._pool: ConnectionPool[Connection] | None = None
+        self.pool = server.pool()
+        self._ready = False
         self._closed = False
+        self._opening = threading.Lock()
         self._projections = PostgresProjectionStorage(options.schema, self._read, self._write)
 
     @classmethod
     def from_url(cls, url: URL, options: PostgresOptions) -> Self:
-        """Connect, create the schema if needed, and open the pool.
-
-        A server that cannot be reached fails here, naming the host but not the password.
-        """
+        """Open the adapter for a config string; the password reaches only libpq."""
         adapter = cls(Server(url, options), options)
-        adapter.initialise()
-        return adapter
+        adapter._open_pool()
+        return adapter  # noqa: RET504 - the sync face opens it first
 
     @classmethod
     def open_async(cls, url: URL, options: PostgresOptions) -> AsyncPostgresAdapter:
         """The native async face, on psycopg's ``AsyncConnectionPool``."""
         from tidings_postgres.async_adapter import AsyncPostgresAdapter
 
-        return AsyncPostgresAdapter(Server(url, options), options)
+        return AsyncPostgresAdapter.from_url(url, options)
 
     @property
     def ordering(self) -> Ordering:
@@ -102,8 +114,9 @@ class PostgresAdapter(StorageAdapter):
     def initialise(self) -> None:
         """Create the schema unless it exists; safe when several processes start at once."""
         action = f"create schema {self.options.schema!r} on"
-        with self._server.connect() as conn, failures(self._server, action):
-            run(schema_plan(self.options.schema), partial(fetch, conn))
+        with self._server.connect() as conn:
+            with failures(self._server, action):
+                run(schema_plan(self.options.schema), partial(fetch, conn))
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
         plan = publish_plan(self._statements, self._level, batches, self._server.description)
@@ -122,7 +135,7 @@ class PostgresAdapter(StorageAdapter):
     def latest(self, target: Identifier) -> StoredEvent | None:
         return latest_event(self._read(latest_statement(self._statements, target)))
 
-    def projections(self) -> ProjectionStorage:
+    def projections(self) -> PostgresProjectionStorage:
         return self._projections
 
     def _read(self, statement: Statement) -> Rows:
@@ -153,22 +166,49 @@ class PostgresAdapter(StorageAdapter):
                 raise
 
     def _open_pool(self) -> ConnectionPool[Connection]:
-        with self._lock:
-            if self._closed:
-                raise StoreClosedError("the PostgreSQL store is closed")
-            if self._pool is None:
-                self._pool = self._server.pool()
-            return self._pool
+        if not self._ready:
+            with self._opening:
+                if not self._ready and not self._closed:
+                    self.initialise()
+                    self.pool.open(wait=False)
+                    self._ready = True
+        if self._closed:
+            raise StoreClosedError("the PostgreSQL store is closed")
+        return self.pool
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+        """Close the pool; idempotent."""
+        self._closed = True
+        self.pool.close()
 
     def __repr__(self) -> str:
         return (
-            f"PostgresAdapter({self._server.description!r}, schema={self.options.schema!r}, "
-            f"ordering={self.options.ordering.value!r})"
+            f"{type(self).__name__}({self._server.description!r}, "
+            f"schema={self.options.schema!r}, ordering={self.options.ordering.value!r})"
         )
+
+
+class PostgresProjectionStorage(ProjectionStorage):
+    """Projections in the ``projections`` table of one schema, sent as the
+    :class:`~tidings_postgres.projections.ProjectionStatements` build them; ``read`` may
+    retry on a dropped connection, ``write`` does not."""
+
+    def __init__(self, schema: str, read: Send, write: Send) -> None:
+        self.statements = ProjectionStatements(schema)
+        self._read = read
+        self._write = write
+
+    def save(self, projection: Projection) -> None:
+        self._write(self.statements.save(projection))
+
+    def load(self, name: str, id: str) -> Projection | None:
+        return one(self._read(self.statements.load(name, id)))
+
+    def locate(self, name: str, source: Identifier) -> Projection | None:
+        return one(self._read(self.statements.locate(name, source)))
+
+    def search(self, query: Query) -> list[Projection]:
+        return many(self._read(self.statements.search(query)))
+
+    def count(self, query: Query) -> int:
+        return count_of(self._read(self.statements.count(query)))

@@ -1,10 +1,16 @@
-"""The native async face of the PostgreSQL adapter, on psycopg's ``AsyncConnectionPool``.
+"""The PostgreSQL adapter: one round trip per publish, keyset-paged scans, pooled.
 
-It runs the same sans-IO plans as :class:`~tidings_postgres.adapter.PostgresAdapter`;
-only the I/O differs. Cancelling a task mid-publish cancels the statement on the server
+Writes are serialised by transaction-scoped advisory locks at the chosen ordering level
+and sequence numbers are drawn while the lock is held, so a reader polling "after N"
+within that level never skips an event that commits later. The logic lives in sans-IO
+plans (:mod:`~tidings_postgres.publishing`, :mod:`~tidings_postgres.reading`,
+:mod:`~tidings_postgres.migrations`); this module only performs their I/O.
+
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``. Cancelling a task mid-publish cancels the statement on the server
 (psycopg does) and rolls back any open transaction (the plan does), so nothing partial is
 written and the connection goes back to the pool. A scan holds no connection between
-pages, so an abandoned ``async for`` holds nothing.
+pages, so an abandoned iterator holds nothing.
 """
 
 from __future__ import annotations
@@ -13,32 +19,46 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from functools import partial
+from typing import Self
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from tidings._protocol.adapter import ScanRequest
-from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
-from tidings.errors import StoreClosedError
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import Identifier
-from tidings._model.projection import Projection
-from tidings._protocol.publishing import StreamBatch
-from tidings._query.model import Query
-from tidings_postgres.adapter import PostgresAdapter
+from tidings.adapters import (
+    URL,
+    AsyncProjectionStorage,
+    AsyncStorageAdapter,
+    Capability,
+    Driver,
+    Identifier,
+    Ordering,
+    Projection,
+    Query,
+    ScanRequest,
+    StoreClosedError,
+    StoredEvent,
+    StreamBatch,
+    arun,
+)
 from tidings_postgres.connection import AsyncConnection, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
-from tidings_postgres.plans import Driver, Plan, Rows, Statement, arun, returns_rows
+from tidings_postgres.plans import Plan, Rows, Statement, returns_rows
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
 from tidings_postgres.publishing import Outcome, publish_plan
 from tidings_postgres.reading import latest_event, latest_statement, scan_plan
 from tidings_postgres.rows import decode_event
 from tidings_postgres.statements import Statements
 
+# sync: from typing import TYPE_CHECKING
+# sync:
+# sync: if TYPE_CHECKING:
+# sync:     from tidings_postgres.async_adapter import AsyncPostgresAdapter
+
 __all__ = ["AsyncPostgresAdapter", "AsyncPostgresProjectionStorage", "afetch"]
 
-Send = Callable[[Statement], Awaitable[Rows]]
+Send = Callable[[Statement], Awaitable[Rows]]  # async-only
+# sync: Send = Callable[[Statement], Rows]
 
 
 async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
@@ -48,15 +68,25 @@ async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
 
 
 class AsyncPostgresAdapter(AsyncStorageAdapter):
-    """Events in one PostgreSQL schema, for asyncio code. The schema is created (and
-    the pool opened) on first use, so a server that is down fails the first call."""
+    """Events in one PostgreSQL schema, shared safely by many threads, tasks and
+    processes. The schema is created, and the pool opened, on first use (the sync face
+    does both when it opens, so a server that is down fails ``connect``)."""
 
-    capabilities = PostgresAdapter.capabilities
+    scheme = "postgresql"
+    capabilities = frozenset(
+        {
+            Capability.PERSISTENT,
+            Capability.MULTI_PROCESS,
+            Capability.ORDERING_LEVELS,
+            Capability.PROJECTION_STORAGE,
+            Capability.NATIVE_ASYNC,
+        }
+    )
+    options_type = PostgresOptions
 
     def __init__(self, server: Server, options: PostgresOptions) -> None:
         self._server = server
         self.options = options
-        self.ordering = options.ordering
         self._statements = Statements.for_schema(options.schema)
         self._level = options.ordering.value
         self.pool = server.async_pool()
@@ -65,8 +95,26 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._opening = asyncio.Lock()
         self._projections = AsyncPostgresProjectionStorage(options.schema, self._read, self._write)
 
+    @classmethod
+    def from_url(cls, url: URL, options: PostgresOptions) -> Self:
+        """Open the adapter for a config string; the password reaches only libpq."""
+        adapter = cls(Server(url, options), options)
+        # sync: adapter._open_pool()
+        return adapter  # noqa: RET504 - the sync face opens it first
+
+    # sync: @classmethod
+    # sync: def open_async(cls, url: URL, options: PostgresOptions) -> AsyncPostgresAdapter:
+    # sync:     """The native async face, on psycopg's ``AsyncConnectionPool``."""
+    # sync:     from tidings_postgres.async_adapter import AsyncPostgresAdapter
+    # sync:
+    # sync:     return AsyncPostgresAdapter.from_url(url, options)
+
+    @property
+    def ordering(self) -> Ordering:
+        return self.options.ordering
+
     async def initialise(self) -> None:
-        """Create the schema unless it exists; the same migration as the sync face."""
+        """Create the schema unless it exists; safe when several processes start at once."""
         action = f"create schema {self.options.schema!r} on"
         async with await self._server.connect_async() as conn:
             with failures(self._server, action):
@@ -84,8 +132,9 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         pages = Driver(scan_plan(self._statements, request, self.options.page_size))
         for page in pages:
             pages.reply = rows = await self._read(page)
-            for event in map(decode_event, rows):
-                yield event
+            for event in map(decode_event, rows):  # async-only
+                yield event  # async-only
+            # sync: yield from map(decode_event, rows)
 
     async def latest(self, target: Identifier) -> StoredEvent | None:
         return latest_event(await self._read(latest_statement(self._statements, target)))
@@ -94,7 +143,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         return self._projections
 
     async def _read(self, statement: Statement) -> Rows:
-        """One query, sent again once on a fresh connection if the first was lost."""
+        """One query; a connection the server dropped while pooled is replaced once,
+        which is safe because reading twice changes nothing."""
         for retry in (True, False):
             async with self._connection("read from", retry=retry) as conn:
                 return await afetch(conn, statement)
@@ -115,7 +165,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
                 async with pool.connection() as conn:
                     yield conn
             except psycopg.OperationalError:
-                # Discard the other pooled connections a restart may have broken too.
+                # The server may have dropped other pooled connections too (a restart, a
+                # failover): discard them now so that the next call gets a live one.
                 with suppress(psycopg.Error):
                     await pool.check()
                 raise
@@ -138,14 +189,15 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
 
     def __repr__(self) -> str:
         return (
-            f"AsyncPostgresAdapter({self._server.description!r}, "
+            f"{type(self).__name__}({self._server.description!r}, "
             f"schema={self.options.schema!r}, ordering={self.options.ordering.value!r})"
         )
 
 
 class AsyncPostgresProjectionStorage(AsyncProjectionStorage):
-    """The async twin of :class:`~tidings_postgres.projections.PostgresProjectionStorage`,
-    sending the same :class:`~tidings_postgres.projections.ProjectionStatements`."""
+    """Projections in the ``projections`` table of one schema, sent as the
+    :class:`~tidings_postgres.projections.ProjectionStatements` build them; ``read`` may
+    retry on a dropped connection, ``write`` does not."""
 
     def __init__(self, schema: str, read: Send, write: Send) -> None:
         self.statements = ProjectionStatements(schema)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings._model.conditions import (
+from tidings.adapters import (
     AllOf,
     AnyOf,
     NoCondition,

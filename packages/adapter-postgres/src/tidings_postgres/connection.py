@@ -14,8 +14,12 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from tidings.errors import ConfigurationError, StorageError, StoreBusyError
-from tidings._plugins.url import URL
+from tidings.adapters import (
+    URL,
+    ConfigurationError,
+    StorageError,
+    StoreBusyError,
+)
 from tidings_postgres.arrays import ADAPTERS
 from tidings_postgres.options import PostgresOptions
 
@@ -80,10 +84,8 @@ class Server:
             )
 
     def pool(self) -> ConnectionPool[Connection]:
-        """A pool of autocommit connections, opened in the background."""
-        pool: ConnectionPool[Connection] = ConnectionPool(**self._pool_kwargs())
-        pool.open(wait=False)
-        return pool
+        """A pool of autocommit connections; the caller opens it when first needed."""
+        return ConnectionPool(**self._pool_kwargs())
 
     def async_pool(self) -> AsyncConnectionPool[AsyncConnection]:
         """An async pool like :meth:`pool`; the caller opens it, inside the event loop."""

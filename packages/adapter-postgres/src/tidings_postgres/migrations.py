@@ -7,7 +7,9 @@ from contextlib import suppress
 
 import psycopg
 
-from tidings.errors import ConfigurationError
+from tidings.adapters import (
+    ConfigurationError,
+)
 from tidings_postgres.plans import Plan, Statement, in_transaction
 from tidings_postgres.schema import SCHEMA_VERSION, ddl, render
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings._protocol.adapter import Ordering
-from tidings.errors import ConfigurationError
+from tidings.adapters import (
+    ConfigurationError,
+    Ordering,
+)
 
 __all__ = ["MAX_IDENTIFIER_BYTES", "PostgresOptions", "validate_schema_name"]
 

@@ -1,32 +1,23 @@
 """Sans-IO plans: the adapter's logic as generators that yield the I/O they need.
 
 A plan yields an effect (usually a :class:`Statement`) and receives its result; the sync
-and async faces run the same plans with :func:`run` and :func:`arun`, so no logic is
-written twice. A failed effect is thrown back into the plan, which may clean up (roll
-back, unlock) before the error propagates.
+and async faces run the same plans with :func:`tidings.adapters.run` and
+:func:`tidings.adapters.arun`, so no logic is written twice. A failed effect is thrown
+back into the plan, which may clean up (roll back, unlock) before the error propagates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import ExecStatus
 from psycopg.pq.abc import PGresult
 
-__all__ = [
-    "Driver",
-    "Plan",
-    "Rows",
-    "Statement",
-    "arun",
-    "in_transaction",
-    "returns_rows",
-    "run",
-]
+__all__ = ["Plan", "Rows", "Statement", "in_transaction", "returns_rows"]
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -57,57 +48,10 @@ _COMMIT = Statement("COMMIT")
 _ROLLBACK = Statement("ROLLBACK")
 
 
-class Driver(Generic[E, R, T]):
-    """Steps a plan: iterate for its effects, set ``reply`` or ``error`` after each one,
-    then read ``result``."""
-
-    def __init__(self, plan: Generator[E, R, T]) -> None:
-        self._plan = plan
-        self.reply: Any = None
-        self.error: BaseException | None = None
-        self.result: T
-
-    def __iter__(self) -> Iterator[E]:
-        while True:
-            error, self.error = self.error, None
-            try:
-                effect = (
-                    self._plan.throw(error) if error is not None else self._plan.send(self.reply)
-                )
-            except StopIteration as done:
-                self.result = done.value
-                return
-            self.reply = None
-            yield effect
-
-
 def returns_rows(result: PGresult | None) -> bool:
     """Whether a statement's result holds rows to fetch. (Cheaper than asking the cursor
     for its ``description``, which builds a column object per column: measured.)"""
     return result is not None and result.status == ExecStatus.TUPLES_OK
-
-
-def run(plan: Generator[E, R, T], perform: Callable[[E], R]) -> T:
-    """Run ``plan`` to its end, performing each effect with a blocking call."""
-    driver = Driver(plan)
-    for effect in driver:
-        try:
-            driver.reply = perform(effect)
-        except BaseException as error:  # noqa: BLE001 - the plan cleans up, then re-raises
-            driver.error = error
-    return driver.result
-
-
-async def arun(plan: Generator[E, R, T], perform: Callable[[E], Awaitable[R]]) -> T:
-    """Run ``plan`` to its end, awaiting each effect. Cancellation is thrown into the
-    plan like any error, so it rolls back before the task ends."""
-    driver = Driver(plan)
-    for effect in driver:
-        try:
-            driver.reply = await perform(effect)
-        except BaseException as error:  # noqa: BLE001 - the plan cleans up, then re-raises
-            driver.error = error
-    return driver.result
 
 
 def in_transaction(body: Plan[T]) -> Plan[T]:

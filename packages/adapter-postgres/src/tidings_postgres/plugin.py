@@ -5,7 +5,10 @@ It imports nothing heavy: psycopg is imported only when the scheme is first open
 
 from __future__ import annotations
 
-from tidings._plugins.hookspecs import AdapterRegistrar, hookimpl
+from tidings.adapters import (
+    AdapterRegistrar,
+    hookimpl,
+)
 
 __all__ = ["tidings_register_adapters"]
 

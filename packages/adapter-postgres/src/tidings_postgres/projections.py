@@ -3,33 +3,31 @@
 Searches and counts run entirely in SQL: :mod:`tidings._query.sql` with
 :class:`~tidings_postgres.dialect.PostgresDialect`, every value a bound parameter.
 :class:`ProjectionStatements` builds every statement and decodes every result, I/O-free;
-each face's storage only sends them.
+each face's storage (in :mod:`~tidings_postgres.async_adapter`) only sends them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
-from tidings._protocol.adapter import ProjectionStorage
-from tidings._model.identifiers import Identifier
-from tidings._model.projection import Projection
-from tidings._protocol.projection_rows import (
+from tidings.adapters import (
     PROJECTION_COLUMNS,
+    Fragment,
+    Identifier,
+    Projection,
     ProjectionRow,
+    Query,
+    compile_order,
+    compile_where,
     encode_source,
     projection_from_row,
     projection_to_row,
 )
-from tidings._query.model import Query
-from tidings._query.sql import Fragment, compile_order, compile_where
 from tidings_postgres.dialect import PostgresDialect
 from tidings_postgres.plans import Rows, Statement
 from tidings_postgres.schema import render
 
-__all__ = ["PostgresProjectionStorage", "ProjectionStatements", "count_of", "many", "one"]
-
-Send = Callable[[Statement], Rows]
+__all__ = ["ProjectionStatements", "count_of", "many", "one"]
 
 _COLUMNS = ", ".join(PROJECTION_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECTION_COLUMNS if c not in ("name", "id"))
@@ -96,28 +94,3 @@ class ProjectionStatements:
     def count(self, query: Query) -> Statement:
         where = compile_where(_DIALECT, Query(name=query.name, filters=query.filters))
         return Statement(f"{self._count} WHERE {where.sql}", _exact(list(where.params)))
-
-
-class PostgresProjectionStorage(ProjectionStorage):
-    """Projections in the ``projections`` table of one schema; ``read`` may retry on a
-    dropped connection, ``write`` does not."""
-
-    def __init__(self, schema: str, read: Send, write: Send) -> None:
-        self.statements = ProjectionStatements(schema)
-        self._read = read
-        self._write = write
-
-    def save(self, projection: Projection) -> None:
-        self._write(self.statements.save(projection))
-
-    def load(self, name: str, id: str) -> Projection | None:
-        return one(self._read(self.statements.load(name, id)))
-
-    def locate(self, name: str, source: Identifier) -> Projection | None:
-        return one(self._read(self.statements.locate(name, source)))
-
-    def search(self, query: Query) -> list[Projection]:
-        return many(self._read(self.statements.search(query)))
-
-    def count(self, query: Query) -> int:
-        return count_of(self._read(self.statements.count(query)))

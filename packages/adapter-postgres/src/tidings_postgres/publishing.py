@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 from psycopg import errors as pg_errors
 
-from tidings.errors import StorageError
-from tidings._model.events import StoredEvent
-from tidings._protocol.publishing import StreamBatch, match_retry
+from tidings.adapters import (
+    StorageError,
+    StoredEvent,
+    StreamBatch,
+    match_retry,
+)
 from tidings_postgres.arrays import Texts
 from tidings_postgres.conditions import compile_condition
 from tidings_postgres.plans import Plan, Rows, Statement, in_transaction

@@ -6,9 +6,11 @@ is held between pages, and a scan abandoned between pages holds nothing.
 
 from __future__ import annotations
 
-from tidings._protocol.adapter import ScanRequest
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import Identifier
+from tidings.adapters import (
+    Identifier,
+    ScanRequest,
+    StoredEvent,
+)
 from tidings_postgres.arrays import Texts
 from tidings_postgres.plans import Plan, Rows, Statement
 from tidings_postgres.rows import decode_event

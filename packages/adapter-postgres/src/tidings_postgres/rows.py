@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tidings._model.events import StoredEvent
-from tidings._model.jsonvalues import decode_json, encode_json
-from tidings._protocol.publishing import StreamBatch, assign_ids
+from tidings.adapters import (
+    StoredEvent,
+    StreamBatch,
+    assign_ids,
+    decode_json,
+    encode_json,
+)
 from tidings_postgres.arrays import Bigints, Booleans, Integers, Texts, Timestamps
 from tidings_postgres.conditions import ALWAYS, CompiledCondition
 

@@ -10,7 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from tidings._model.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
+from tidings.adapters import (
+    CategoryIdentifier,
+    Identifier,
+    StreamIdentifier,
+)
 from tidings_postgres.schema import EVENT_COLUMNS, render
 
 __all__ = ["Statements", "scope_parameters"]

@@ -12,12 +12,16 @@ from typing import Self
 
 from sqlite_utils import Database
 
-from tidings._protocol.adapter import Capability, ScanRequest, StorageAdapter
-from tidings.errors import StoreBusyError
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import Identifier
-from tidings._protocol.publishing import StreamBatch
-from tidings._plugins.url import URL
+from tidings.adapters import (
+    URL,
+    Capability,
+    Identifier,
+    ScanRequest,
+    StorageAdapter,
+    StoreBusyError,
+    StoredEvent,
+    StreamBatch,
+)
 from tidings_sqlite.connections import ConnectionPool, open_database
 from tidings_sqlite.errors import translate_error, translating
 from tidings_sqlite.location import Location, locate
@@ -38,7 +42,7 @@ class SQLiteAdapter(StorageAdapter):
 
     ``sqlite:///path.db`` is persistent and may be shared by many processes. ``sqlite://``
     is an in-memory database private to this store: it does not persist and no other
-    store or process can see it, although the class declares both capabilities.
+    store or process can see it, so such a store declares neither capability.
     """
 
     scheme = "sqlite"
@@ -56,6 +60,8 @@ class SQLiteAdapter(StorageAdapter):
         self._statements = Statements.for_table(self.options.table)
         self._projections = SQLiteProjectionStorage(self._borrow, self.options.table)
         self.location.check_usable()
+        if self.location.in_memory:
+            self.capabilities = frozenset({Capability.PROJECTION_STORAGE})
         # This store's writers queue here, in the process, for SQLite's write lock:
         # handing over a thread lock is immediate, while a connection that finds the
         # database locked sleeps in SQLite's busy handler (1 ms, then longer) before it

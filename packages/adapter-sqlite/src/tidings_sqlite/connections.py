@@ -16,7 +16,9 @@ from contextlib import contextmanager, suppress
 
 from sqlite_utils import Database
 
-from tidings.errors import StoreClosedError
+from tidings.adapters import (
+    StoreClosedError,
+)
 from tidings_sqlite.location import Location
 from tidings_sqlite.options import SQLiteOptions
 

@@ -6,7 +6,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tidings.errors import ConfigurationError, StorageError, StoreBusyError, TidingsError
+from tidings.adapters import (
+    ConfigurationError,
+    StorageError,
+    StoreBusyError,
+    TidingsError,
+)
 
 __all__ = ["translate_error", "translating"]
 

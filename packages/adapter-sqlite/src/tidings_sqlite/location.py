@@ -6,8 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tidings.errors import ConfigurationError
-from tidings._plugins.url import URL
+from tidings.adapters import (
+    URL,
+    ConfigurationError,
+)
 
 __all__ = ["Location", "locate"]
 

@@ -7,7 +7,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from tidings.errors import ConfigurationError
+from tidings.adapters import (
+    ConfigurationError,
+)
 
 __all__ = ["SQLiteOptions", "Synchronous", "quote_identifier", "validate_identifier"]
 

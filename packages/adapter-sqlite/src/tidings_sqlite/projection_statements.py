@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tidings._protocol.projection_rows import PROJECTION_COLUMNS
-from tidings._query.model import Query
-from tidings._query.sql import Fragment, compile_order, compile_where
+from tidings.adapters import (
+    PROJECTION_COLUMNS,
+    Fragment,
+    Query,
+    compile_order,
+    compile_where,
+)
 from tidings_sqlite.options import quote_identifier, validate_identifier
 from tidings_sqlite.query_dialect import ALIAS, SQLiteDialect
 

@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from tidings._protocol.adapter import ProjectionStorage
-from tidings._model.identifiers import Identifier
-from tidings._model.projection import Projection
-from tidings._protocol.projection_rows import (
+from tidings.adapters import (
+    Identifier,
+    Projection,
     ProjectionRow,
+    ProjectionStorage,
+    Query,
     encode_source,
     projection_from_row,
     projection_to_row,
 )
-from tidings._query.model import Query
 from tidings_sqlite.projection_statements import ProjectionStatements
 from tidings_sqlite.rows import from_micros, to_micros
 from tidings_sqlite.transactions import write_transaction

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidings._model.jsonvalues import encode_json
-from tidings._query.model import Path
-from tidings._query.sql import Fragment
+from tidings.adapters import (
+    Fragment,
+    Path,
+    encode_json,
+)
 
 __all__ = ["ALIAS", "SQLiteDialect", "json_path"]
 

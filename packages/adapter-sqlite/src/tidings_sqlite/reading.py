@@ -12,9 +12,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from tidings._protocol.adapter import ScanRequest
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
+from tidings.adapters import (
+    CategoryIdentifier,
+    Identifier,
+    ScanRequest,
+    StoredEvent,
+    StreamIdentifier,
+)
 from tidings_sqlite.rows import row_to_event
 from tidings_sqlite.statements import ScopeKind, Statements
 

@@ -11,8 +11,11 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from tidings._model.events import StoredEvent
-from tidings._model.jsonvalues import decode_json, encode_json
+from tidings.adapters import (
+    StoredEvent,
+    decode_json,
+    encode_json,
+)
 
 __all__ = [
     "COLUMNS",

@@ -12,7 +12,10 @@ from sqlite_utils import Database
 from sqlite_utils.db import Table
 from sqlite_utils.migrations import Migrations
 
-from tidings.errors import ConfigurationError, StorageError
+from tidings.adapters import (
+    ConfigurationError,
+    StorageError,
+)
 from tidings_sqlite.location import Location
 from tidings_sqlite.projection_statements import PROJECTION_COLUMNS, ProjectionNames
 from tidings_sqlite.rows import COLUMNS

@@ -6,9 +6,13 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from tidings._model.conditions import NoCondition
-from tidings._model.events import StoredEvent
-from tidings._protocol.publishing import StreamBatch, build_stored_events, match_retry
+from tidings.adapters import (
+    NoCondition,
+    StoredEvent,
+    StreamBatch,
+    build_stored_events,
+    match_retry,
+)
 from tidings_sqlite.rows import events_to_rows, row_to_event
 from tidings_sqlite.statements import Statements
 

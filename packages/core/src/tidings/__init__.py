@@ -1,25 +1,14 @@
 """tidings: an event store for event-sourced Python applications.
 
-Open a store with :func:`connect` and a config string, then publish to and read from
-its stream, category and log scopes.
+Open a store with :func:`connect` (or ``await connect_async``) and a config string, then
+publish to and read from its stream, category and log scopes. This namespace is the
+application API; what an adapter author needs lives in :mod:`tidings.adapters`.
 """
 
 from __future__ import annotations
 
-from tidings._protocol.adapter import (
-    Capability,
-    NoOptions,
-    Ordering,
-    ProjectionStorage,
-    ScanRequest,
-    StorageAdapter,
-)
-from tidings._protocol.async_adapter import (
-    AsyncProjectionStorage,
-    AsyncStorageAdapter,
-    DirectBridge,
-    ThreadBridge,
-)
+from tidings._api.arguments import Batch
+from tidings._api.async_projection_store import AsyncProjectionStore
 from tidings._api.async_store import (
     AsyncCategoryScope,
     AsyncEventStore,
@@ -27,6 +16,10 @@ from tidings._api.async_store import (
     AsyncScope,
     AsyncStreamScope,
 )
+from tidings._api.connection import connect, connect_async
+from tidings._api.projection_plan import SnapshotPolicy
+from tidings._api.projection_store import ProjectionStore
+from tidings._api.store import CategoryScope, EventStore, LogScope, Scope, StreamScope
 from tidings._model.clock import Clock, FixedClock, SystemClock, using_clock
 from tidings._model.conditions import (
     NoCondition,
@@ -35,7 +28,19 @@ from tidings._model.conditions import (
     stream_exists,
     stream_is_empty,
 )
-from tidings._api.connection import connect, connect_async
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
+from tidings._model.projection import Projection, Projector
+from tidings._model.state import State
+from tidings._plugins.registry import AdapterInfo, default_registry
+from tidings._plugins.url import URL, make_url
+from tidings._protocol.capabilities import Capability, Ordering
+from tidings._query.model import Cursor, Filter, Page, Query, Sort, field
 from tidings.errors import (
     AdapterImportError,
     ConfigurationError,
@@ -52,16 +57,6 @@ from tidings.errors import (
     UnsupportedCapabilityError,
     ValidationError,
 )
-from tidings._model.events import NewEvent, StoredEvent
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings._model.projection import Projection, Projector
-from tidings._api.projection_store import AsyncProjectionStore, ProjectionStore, SnapshotPolicy
-from tidings._protocol.publishing import StreamBatch
-from tidings._query import Cursor, Filter, Page, Query, Sort, field
-from tidings._plugins.registry import AdapterInfo, Registry, default_registry
-from tidings._model.state import State
-from tidings._api.store import Batch, CategoryScope, EventStore, LogScope, Scope, StreamScope
-from tidings._plugins.url import URL, make_url
 
 __all__ = [
     "URL",
@@ -70,21 +65,19 @@ __all__ = [
     "AsyncCategoryScope",
     "AsyncEventStore",
     "AsyncLogScope",
-    "AsyncProjectionStorage",
     "AsyncProjectionStore",
     "AsyncScope",
-    "AsyncStorageAdapter",
     "AsyncStreamScope",
-    "DirectBridge",
-    "ThreadBridge",
     "Batch",
     "Capability",
     "CategoryIdentifier",
     "CategoryScope",
     "Clock",
     "ConfigurationError",
+    "Cursor",
     "DuplicateEventIdError",
     "EventStore",
+    "Filter",
     "FixedClock",
     "Identifier",
     "InvalidURLError",
@@ -93,30 +86,20 @@ __all__ = [
     "MissingHandlerError",
     "NewEvent",
     "NoCondition",
-    "NoOptions",
     "Ordering",
-    "Cursor",
-    "Filter",
     "Page",
     "Projection",
-    "ProjectionStorage",
     "ProjectionStore",
+    "Projector",
     "Query",
+    "Scope",
     "SnapshotPolicy",
     "Sort",
-    "UnsupportedCapabilityError",
-    "field",
-    "Projector",
-    "Registry",
-    "ScanRequest",
-    "Scope",
     "State",
-    "StorageAdapter",
     "StorageError",
     "StoreBusyError",
     "StoreClosedError",
     "StoredEvent",
-    "StreamBatch",
     "StreamIdentifier",
     "StreamScope",
     "SystemClock",
@@ -124,11 +107,12 @@ __all__ = [
     "UnknownAdapterError",
     "UnknownOptionError",
     "UnmetWriteConditionError",
+    "UnsupportedCapabilityError",
     "ValidationError",
     "WriteCondition",
     "connect",
     "connect_async",
-    "default_registry",
+    "field",
     "list_adapters",
     "make_url",
     "position_is",
@@ -139,5 +123,5 @@ __all__ = [
 
 
 def list_adapters() -> list[AdapterInfo]:
-    """The installed adapters: scheme, aliases, distribution and version."""
+    """The installed adapters: scheme, aliases, distribution, version and capabilities."""
     return default_registry().adapters()

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from tidings._api.connection import URL_ENV, connect, resolve_url
-from tidings.errors import TidingsError
+from tidings._api.store import Scope
 from tidings._model.events import NewEvent, StoredEvent
 from tidings._model.projection import Projector
-from tidings._plugins.registry import default_registry
 from tidings._model.state import State
-from tidings._api.store import Scope
+from tidings._plugins.registry import default_registry
 from tidings._plugins.url import make_url
+from tidings.errors import TidingsError
 
 __all__ = ["main"]
 

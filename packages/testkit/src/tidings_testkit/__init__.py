@@ -9,9 +9,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tidings_testkit.async_face import BlockingAsyncAdapter, async_face_store
+    from tidings_testkit.async_face import BlockingView, async_face_store
     from tidings_testkit.builders import NewEventBuilder, StoredEventBuilder
-    from tidings_testkit.conformance import EventStoreSuite
+    from tidings_testkit.conformance import AsyncEventStoreSuite, EventStoreSuite
     from tidings_testkit.factory import StoreFactory
     from tidings_testkit.suite import AdapterSuite, SuiteIntegrityError, requires
     from tidings_testkit.suites.concurrency import ConcurrencySuite
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.writing import WritingSuite
 
 __all__ = [
-    "BlockingAsyncAdapter",
-    "async_face_store",
     "AdapterSuite",
+    "AsyncEventStoreSuite",
+    "BlockingView",
     "ConcurrencySuite",
     "ErrorSuite",
     "EventStoreSuite",
@@ -38,16 +38,18 @@ __all__ = [
     "StoredEventBuilder",
     "SuiteIntegrityError",
     "WritingSuite",
+    "async_face_store",
     "requires",
 ]
 
 _HOMES = {
-    "BlockingAsyncAdapter": "async_face",
+    "BlockingView": "async_face",
     "async_face_store": "async_face",
     "AdapterSuite": "suite",
     "SuiteIntegrityError": "suite",
     "requires": "suite",
     "StoreFactory": "factory",
+    "AsyncEventStoreSuite": "conformance",
     "EventStoreSuite": "conformance",
     "NewEventBuilder": "builders",
     "StoredEventBuilder": "builders",

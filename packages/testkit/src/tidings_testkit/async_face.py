@@ -1,39 +1,32 @@
-"""Run the conformance suite against the async face of an adapter, unchanged.
+"""Run the conformance suite through the async API itself, with the same tests.
 
-:class:`BlockingAsyncAdapter` drives an :class:`~tidings.AsyncStorageAdapter` from sync
-code through an event loop on its own thread. Wrapped in an ``EventStore``, every suite
-test exercises the async adapter; threads in the concurrency tests become concurrent
-tasks on that loop.
+:func:`async_face_store` opens an :class:`~tidings.AsyncEventStore` on an event loop of
+its own thread and hands the tests a blocking view of it. Every call the suite makes
+(``store.stream(...).publish``, ``scope.iterate``, ``store.projections.project``...) goes
+to the async store, its async scopes and its :class:`~tidings.AsyncProjectionStore`, and
+is awaited on that loop. Threads in the concurrency tests become concurrent tasks there.
+The view adds no logic of its own: it only awaits, so every rule is checked on the async
+face exactly as the sync suite checks it on the sync face.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
-from typing import Any, NoReturn, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from types import TracebackType
+from typing import Any, TypeVar, cast
 
 import tidings
-from tidings import (
-    AsyncProjectionStorage,
-    AsyncStorageAdapter,
-    Capability,
-    EventStore,
-    Ordering,
-    Projection,
-    ProjectionStorage,
-    Query,
-    ScanRequest,
-    StorageAdapter,
-    StoredEvent,
-    StreamBatch,
-)
-from tidings._model.identifiers import Identifier
+from tidings import AsyncEventStore, AsyncProjectionStore, AsyncScope, EventStore
 
-__all__ = ["BlockingAsyncAdapter", "async_face_store"]
+__all__ = ["BlockingView", "async_face_store"]
 
 T = TypeVar("T")
-CHUNK = 200
+
+_ASYNC_NAMES = {"close": "aclose"}
+"""Sync names whose async twin is spelt differently."""
 
 
 class _LoopThread:
@@ -41,105 +34,113 @@ class _LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="tidings-async-face", daemon=True
+        )
         self._thread.start()
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+    def run(self, awaitable: Awaitable[T]) -> T:
+        if self.loop.is_closed():  # the store was closed: let it refuse on a loop of its own
+            return asyncio.run(_awaited(awaitable))
+        return asyncio.run_coroutine_threadsafe(_awaited(awaitable), self.loop).result()
 
     def stop(self) -> None:
+        if self.loop.is_closed():
+            return
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
 
 
-class _BlockingProjections(ProjectionStorage):
-    def __init__(self, loop: _LoopThread, storage: AsyncProjectionStorage) -> None:
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+class BlockingView:
+    """A blocking view of an async store, scope or projection store.
+
+    Attribute reads pass through; calls are made, and their awaitables awaited on the
+    loop; async iterators become lazy iterators that pull one event per step; stores,
+    scopes and projection stores come back as views, and views passed as arguments are
+    unwrapped, so ``projections.project(projector, scope)`` gets the async scope.
+    """
+
+    __slots__ = ("_loop", "_owns_loop", "_target")
+
+    def __init__(self, target: object, loop: _LoopThread, *, owns_loop: bool = False) -> None:
+        self._target = target
         self._loop = loop
-        self._storage = storage
+        self._owns_loop = owns_loop
 
-    def save(self, projection: Projection) -> None:
-        self._loop.run(self._storage.save(projection))
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, _ASYNC_NAMES.get(name, name))
+        if callable(value) and not isinstance(value, type):
+            return functools.partial(self._call, value)
+        return self._view(value)
 
-    def load(self, name: str, id: str) -> Projection | None:
-        return self._loop.run(self._storage.load(name, id))
-
-    def locate(self, name: str, source: Identifier) -> Projection | None:
-        return self._loop.run(self._storage.locate(name, source))
-
-    def search(self, query: Query) -> list[Projection]:
-        return self._loop.run(self._storage.search(query))
-
-    def count(self, query: Query) -> int:
-        return self._loop.run(self._storage.count(query))
-
-
-class BlockingAsyncAdapter(StorageAdapter):
-    """A sync adapter whose every call runs on an async adapter, on a private loop."""
-
-    scheme = "async-face"
-
-    def __init__(self, open_async: Callable[[], AsyncStorageAdapter]) -> None:
-        self._loop = _LoopThread()
-        self.inner = self._loop.run(_call(open_async))
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
-        return self.inner.capabilities
-
-    @property
-    def ordering(self) -> Ordering:
-        return self.inner.ordering
-
-    @classmethod
-    def from_url(cls, url: Any, options: Any) -> NoReturn:
-        raise TypeError("open it with async_face_store(url)")
-
-    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
-        return self._loop.run(self.inner.publish(batches))
-
-    def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
-        events = self.inner.scan(request)
+    def _call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if function.__name__ == "aclose" and self._loop.loop.is_closed():
+            return None  # closed already, and its loop with it: closing is idempotent
+        result = function(
+            *(_unwrap(arg) for arg in args), **{k: _unwrap(v) for k, v in kwargs.items()}
+        )
         try:
-            while chunk := self._loop.run(_take(events, CHUNK)):
-                yield from chunk
+            return self._view(result)
+        finally:
+            if function.__name__ == "aclose" and self._owns_loop:
+                self._loop.stop()
+
+    def _view(self, value: Any) -> Any:
+        if isinstance(value, Coroutine):
+            return self._view(self._loop.run(value))
+        if isinstance(value, AsyncIterator):
+            return self._iterate(value)
+        if isinstance(value, AsyncEventStore | AsyncScope | AsyncProjectionStore):
+            return BlockingView(value, self._loop)
+        return value
+
+    def _iterate(self, events: AsyncIterator[Any]) -> Iterator[Any]:
+        try:
+            while True:
+                try:
+                    yield self._loop.run(anext(events))
+                except StopAsyncIteration:
+                    return
         finally:
             close = getattr(events, "aclose", None)
-            if close is not None:
+            if close is not None and not self._loop.loop.is_closed():
                 self._loop.run(close())
 
-    def latest(self, target: Identifier) -> StoredEvent | None:
-        return self._loop.run(self.inner.latest(target))
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate(cast(AsyncScope, self._target).__aiter__())
 
-    def projections(self) -> ProjectionStorage:
-        return _BlockingProjections(self._loop, self.inner.projections())
+    def __enter__(self) -> BlockingView:
+        return self
 
-    def initialise(self) -> None:
-        self._loop.run(self.inner.initialise())
-
-    def close(self) -> None:
-        self._loop.run(self.inner.aclose())
-        self._loop.stop()
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def __repr__(self) -> str:
-        return f"BlockingAsyncAdapter({self.inner!r})"
+        return f"BlockingView({self._target!r})"
 
 
-async def _call(function: Callable[[], T]) -> T:
-    """Open the async adapter inside the loop, where it may bind loop-bound resources."""
-    return function()
+def _unwrap(value: Any) -> Any:
+    return value._target if isinstance(value, BlockingView) else value
 
 
-async def _take(events: AsyncIterator[StoredEvent], count: int) -> list[StoredEvent]:
-    chunk: list[StoredEvent] = []
-    async for event in events:
-        chunk.append(event)
-        if len(chunk) == count:
-            break
-    return chunk
-
-
-def async_face_store(url: str, **options: object) -> EventStore:
-    """A sync ``EventStore`` whose adapter is the async face of ``url``'s adapter."""
-    registry = tidings.default_registry()
-    return EventStore(BlockingAsyncAdapter(lambda: registry.open_async(url, **options)))
+def async_face_store(url: str, **options: Any) -> EventStore:
+    """An :class:`~tidings.AsyncEventStore` for ``url``, seen through a blocking view so
+    that the sync suite's tests drive it unchanged. Closing the view closes the store
+    and stops its loop."""
+    loop = _LoopThread()
+    try:
+        store = loop.run(tidings.connect_async(url, **options))
+    except BaseException:
+        loop.stop()
+        raise
+    return cast(EventStore, BlockingView(store, loop, owns_loop=True))

@@ -78,6 +78,12 @@ class AdapterSuite:
     expected_failures: ClassVar[Mapping[str, str]] = {}
     capabilities: ClassVar[frozenset[Capability] | None] = None
 
+    def connect(self, url: str, **options: Any) -> EventStore:
+        """Open the store a test uses. The sync suites call :func:`tidings.connect`; the
+        async suites open an :class:`~tidings.AsyncEventStore` behind a blocking view.
+        A ``make_store`` fixture that opens its own URLs should open them with this."""
+        return tidings.connect(url, **options)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _check_integrity(cls)
@@ -90,7 +96,7 @@ class AdapterSuite:
                 f"{type(self).__name__} must set `url` or override the `make_store` fixture"
             )
         url = self.url
-        factory = StoreFactory(lambda: tidings.connect(url))
+        factory = StoreFactory(lambda: self.connect(url))
         yield factory
         factory.close()
 

@@ -1,7 +1,8 @@
-"""The async face of the store: the same names and semantics as :mod:`tidings._api.store`.
+"""The application API: an event store with its log, category and stream scopes.
 
-Validation comes from :mod:`tidings._api.requests`, so both faces reject exactly the same
-input, before any I/O.
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``, so the two stores cannot drift apart
+Arguments are validated by :mod:`tidings._api.arguments`, before any I/O.
 """
 
 from __future__ import annotations
@@ -10,15 +11,21 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings._protocol.async_adapter import AsyncStorageAdapter
+from tidings._api.arguments import Batch, category_batches, scan_request, stream_batch
+from tidings._api.store_base import StoreBase
 from tidings._model.conditions import WriteCondition
 from tidings._model.events import NewEvent, StoredEvent
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings._api.requests import Batch, category_batches, scan_request, stream_batch
-from tidings._api.store_base import StoreBase
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
+from tidings._protocol.async_adapter import AsyncStorageAdapter
+from tidings._protocol.requests import ScanRequest
 
 if TYPE_CHECKING:
-    from tidings._api.projection_store import AsyncProjectionStore
+    from tidings._api.async_projection_store import AsyncProjectionStore
 
 __all__ = [
     "AsyncCategoryScope",
@@ -30,29 +37,40 @@ __all__ = [
 
 
 class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
-    """An event store for asyncio code. Open it with ``await tidings.connect_async(url)``
-    and close it with ``await store.aclose()`` or ``async with``."""
+    """An append-only log of immutable events, grouped as log → category → stream.
+
+    Safe to share between threads (and, on the async face, between tasks). Use it as a
+    context manager, or call :meth:`aclose`, to release the adapter's connections and
+    files. Open one with :func:`tidings.connect` (or ``await tidings.connect_async``).
+    """
 
     adapter_type = AsyncStorageAdapter
 
     @property
     def projections(self) -> AsyncProjectionStore:
-        """Stored projections, with awaitable methods."""
-        from tidings._api.projection_store import AsyncProjectionStore
+        """Stored projections: save, load, search and resume from snapshots.
+
+        Raises :class:`~tidings.UnsupportedCapabilityError` when the adapter lacks
+        :attr:`~tidings.Capability.PROJECTION_STORAGE`.
+        """
+        from tidings._api.async_projection_store import AsyncProjectionStore
 
         return AsyncProjectionStore(self.adapter.projections())
 
     def stream(self, *, category: str, stream: str) -> AsyncStreamScope:
+        """The scope of one stream."""
         return AsyncStreamScope(self, StreamIdentifier(category, stream))
 
     def category(self, *, category: str) -> AsyncCategoryScope:
+        """The scope of one category."""
         return AsyncCategoryScope(self, CategoryIdentifier(category))
 
     def log(self) -> AsyncLogScope:
+        """The scope of every event in the store."""
         return AsyncLogScope(self, LogIdentifier())
 
     async def aclose(self) -> None:
-        """Close the adapter's pools and files. Idempotent."""
+        """Release the adapter's connections and files. Idempotent."""
         if self._begin_close():
             await self._adapter.aclose()
 
@@ -69,7 +87,7 @@ class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
 
 
 class AsyncScope:
-    """Reading shared by every async scope."""
+    """Reading shared by every scope: lazy scans, lists and ``latest``."""
 
     __slots__ = ("_store", "identifier")
 
@@ -77,25 +95,21 @@ class AsyncScope:
         self._store = store
         self.identifier: Identifier = identifier
 
-    async def iterate(
+    def iterate(
         self,
         *,
         after: int | None = None,
         limit: int | None = None,
         names: Iterable[str] | None = None,
     ) -> AsyncIterator[StoredEvent]:
-        """Lazily yield events in ascending sequence number order (``async for``)."""
+        """Lazily yield events in ascending sequence number order, page by page.
+
+        ``after`` keeps events with a sequence number strictly greater than it,
+        ``limit`` caps how many are returned and ``names`` keeps only those event names.
+        Arguments are checked now; the store is read as the iterator advances.
+        """
         request = scan_request(self.identifier, after, limit, names)
-        if request.limit == 0:
-            return
-        events = self._store.adapter.scan(request)
-        try:
-            async for event in events:
-                yield event
-        finally:
-            close = getattr(events, "aclose", None)
-            if close is not None:
-                await close()
+        return _scan(self._store.adapter, request)
 
     async def read(
         self,
@@ -105,7 +119,9 @@ class AsyncScope:
         names: Iterable[str] | None = None,
     ) -> list[StoredEvent]:
         """The events of :meth:`iterate`, as a list."""
-        return [event async for event in self.iterate(after=after, limit=limit, names=names)]
+        events = self.iterate(after=after, limit=limit, names=names)
+        return [event async for event in events]  # async-only
+        # sync: return list(events)
 
     async def latest(self) -> StoredEvent | None:
         """The event with the highest sequence number in this scope, or None."""
@@ -118,33 +134,63 @@ class AsyncScope:
         return f"{type(self).__name__}({self.identifier!r})"
 
 
+async def _scan(adapter: AsyncStorageAdapter, request: ScanRequest) -> AsyncIterator[StoredEvent]:
+    """The adapter's scan, closed as soon as the caller closes or abandons the iterator."""
+    if request.limit == 0:
+        return
+    events = adapter.scan(request)
+    try:
+        async for event in events:  # async-only
+            yield event  # async-only
+        # sync: yield from events
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+
+
 class AsyncLogScope(AsyncScope):
+    """Every event in the store."""
+
     __slots__ = ()
 
 
 class AsyncCategoryScope(AsyncScope):
+    """The events of one category; publishes to several of its streams atomically."""
+
     __slots__ = ()
     identifier: CategoryIdentifier
 
     def stream(self, stream: str) -> AsyncStreamScope:
+        """The scope of one stream in this category."""
         return AsyncStreamScope(self._store, StreamIdentifier(self.identifier.category, stream))
 
     async def publish(
         self, *, streams: Mapping[str, Sequence[NewEvent] | Batch]
     ) -> dict[str, list[StoredEvent]]:
-        """Publish to several streams of this category atomically (see the sync face)."""
+        """Publish to several streams of this category in one atomic write.
+
+        Each value is the stream's events, or a :class:`Batch` with its own condition.
+        If any condition fails, nothing from any stream is written.
+        """
         batches = category_batches(self.identifier, streams)
         results = await self._store.adapter.publish(batches)
         return {batch.stream.stream: result for batch, result in zip(batches, results)}
 
 
 class AsyncStreamScope(AsyncScope):
+    """The events of one stream, in position order."""
+
     __slots__ = ()
     identifier: StreamIdentifier
 
     async def publish(
         self, *, events: Sequence[NewEvent], condition: WriteCondition | None = None
     ) -> list[StoredEvent]:
-        """Append ``events`` atomically if ``condition`` holds (see the sync face)."""
+        """Append ``events`` atomically if ``condition`` holds; return them as stored.
+
+        Raises :class:`~tidings.UnmetWriteConditionError` when the condition fails, and
+        writes nothing.
+        """
         batch = stream_batch(self.identifier, events, condition)
         return (await self._store.adapter.publish([batch]))[0]

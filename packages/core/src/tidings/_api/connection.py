@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from tidings._api.async_store import AsyncEventStore
-from tidings._plugins.registry import Registry, default_registry
 from tidings._api.store import EventStore
+from tidings._plugins.registry import Registry, default_registry
 from tidings._plugins.url import URL
 
 __all__ = ["DEFAULT_URL", "URL_ENV", "connect", "connect_async", "resolve_url"]

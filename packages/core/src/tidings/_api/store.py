@@ -1,4 +1,10 @@
-"""The public store API: :class:`EventStore` and its log, category and stream scopes."""
+# Generated from async_store.py by tools/unasync.py: do not edit.
+"""The application API: an event store with its log, category and stream scopes.
+
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``, so the two stores cannot drift apart
+Arguments are validated by :mod:`tidings._api.arguments`, before any I/O.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,37 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tidings._protocol.adapter import StorageAdapter
+from tidings._api.arguments import Batch, category_batches, scan_request, stream_batch
+from tidings._api.store_base import StoreBase
 from tidings._model.conditions import WriteCondition
 from tidings._model.events import NewEvent, StoredEvent
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
-from tidings._api.requests import Batch, category_batches, scan_request, stream_batch
-from tidings._api.store_base import StoreBase
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
+from tidings._protocol.adapter import StorageAdapter
+from tidings._protocol.requests import ScanRequest
 
 if TYPE_CHECKING:
     from tidings._api.projection_store import ProjectionStore
 
-__all__ = ["Batch", "CategoryScope", "EventStore", "LogScope", "Scope", "StreamScope"]
+__all__ = [
+    "CategoryScope",
+    "EventStore",
+    "LogScope",
+    "Scope",
+    "StreamScope",
+]
 
 
 class EventStore(StoreBase[StorageAdapter]):
     """An append-only log of immutable events, grouped as log → category → stream.
 
-    Thread-safe: one store may be shared by many threads. Use it as a context manager,
-    or call :meth:`close`, to release the adapter's connections and files.
+    Safe to share between threads (and, on the async face, between tasks). Use it as a
+    context manager, or call :meth:`close`, to release the adapter's connections and
+    files. Open one with :func:`tidings.connect` (or ``await tidings.connect``).
     """
 
     adapter_type = StorageAdapter
@@ -32,8 +51,8 @@ class EventStore(StoreBase[StorageAdapter]):
     def projections(self) -> ProjectionStore:
         """Stored projections: save, load, search and resume from snapshots.
 
-        Raises :class:`~tidings.errors.UnsupportedCapabilityError` when the adapter lacks
-        :attr:`Capability.PROJECTION_STORAGE`.
+        Raises :class:`~tidings.UnsupportedCapabilityError` when the adapter lacks
+        :attr:`~tidings.Capability.PROJECTION_STORAGE`.
         """
         from tidings._api.projection_store import ProjectionStore
 
@@ -52,7 +71,7 @@ class EventStore(StoreBase[StorageAdapter]):
         return LogScope(self, LogIdentifier())
 
     def close(self) -> None:
-        """Release the adapter's resources. Idempotent."""
+        """Release the adapter's connections and files. Idempotent."""
         if self._begin_close():
             self._adapter.close()
 
@@ -84,15 +103,14 @@ class Scope:
         limit: int | None = None,
         names: Iterable[str] | None = None,
     ) -> Iterator[StoredEvent]:
-        """Lazily yield events in ascending sequence number order.
+        """Lazily yield events in ascending sequence number order, page by page.
 
         ``after`` keeps events with a sequence number strictly greater than it,
         ``limit`` caps how many are returned and ``names`` keeps only those event names.
+        Arguments are checked now; the store is read as the iterator advances.
         """
         request = scan_request(self.identifier, after, limit, names)
-        if request.limit == 0:
-            return iter(())
-        return self._store.adapter.scan(request)
+        return _scan(self._store.adapter, request)
 
     def read(
         self,
@@ -102,7 +120,8 @@ class Scope:
         names: Iterable[str] | None = None,
     ) -> list[StoredEvent]:
         """The events of :meth:`iterate`, as a list."""
-        return list(self.iterate(after=after, limit=limit, names=names))
+        events = self.iterate(after=after, limit=limit, names=names)
+        return list(events)
 
     def latest(self) -> StoredEvent | None:
         """The event with the highest sequence number in this scope, or None."""
@@ -113,6 +132,19 @@ class Scope:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.identifier!r})"
+
+
+def _scan(adapter: StorageAdapter, request: ScanRequest) -> Iterator[StoredEvent]:
+    """The adapter's scan, closed as soon as the caller closes or abandons the iterator."""
+    if request.limit == 0:
+        return
+    events = adapter.scan(request)
+    try:
+        yield from events
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
 
 
 class LogScope(Scope):
@@ -155,7 +187,8 @@ class StreamScope(Scope):
     ) -> list[StoredEvent]:
         """Append ``events`` atomically if ``condition`` holds; return them as stored.
 
-        Raises :class:`~tidings.errors.UnmetWriteConditionError` when the condition
-        fails, and writes nothing.
+        Raises :class:`~tidings.UnmetWriteConditionError` when the condition fails, and
+        writes nothing.
         """
-        return self._store.adapter.publish([stream_batch(self.identifier, events, condition)])[0]
+        batch = stream_batch(self.identifier, events, condition)
+        return (self._store.adapter.publish([batch]))[0]

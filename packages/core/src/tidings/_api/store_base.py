@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Protocol, TypeVar
 
-from tidings._protocol.adapter import Capability, Ordering
+from tidings._protocol.capabilities import Capability, Ordering
 from tidings.errors import StoreClosedError
 
 __all__ = ["StoreBase"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from tidings.errors import UnmetWriteConditionError, ValidationError
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import StreamIdentifier
+from tidings.errors import UnmetWriteConditionError, ValidationError
 
 __all__ = [
     "AllOf",

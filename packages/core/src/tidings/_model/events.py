@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tidings._model.clock import current_clock
-from tidings.errors import ValidationError
 from tidings._model.identifiers import StreamIdentifier
 from tidings._model.jsonvalues import JsonValue, normalise_json
 from tidings._model.names import validate_name
+from tidings.errors import ValidationError
 
 __all__ = ["NewEvent", "StoredEvent", "to_utc"]
 

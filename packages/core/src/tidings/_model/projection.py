@@ -9,10 +9,15 @@ from datetime import datetime
 from typing import Any, Literal, overload
 
 from tidings._model.clock import current_clock
-from tidings.errors import MissingHandlerError, ValidationError
 from tidings._model.events import StoredEvent, to_utc
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
 from tidings._model.state import State
+from tidings.errors import MissingHandlerError, ValidationError
 
 __all__ = ["Handler", "Projection", "Projector", "default_id", "handler_name"]
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from tidings.errors import AdapterImportError, ConfigurationError, UnknownAdapterError
-from tidings._protocol.options import build_options
 from tidings._plugins.url import URL, make_url
+from tidings._protocol.options import build_options
+from tidings.errors import AdapterImportError, ConfigurationError, UnknownAdapterError
 
 if TYPE_CHECKING:
     import pluggy

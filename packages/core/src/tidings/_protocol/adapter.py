@@ -1,81 +1,40 @@
-"""The storage adapter protocol that every backend implements."""
+# Generated from async_adapter.py by tools/unasync.py: do not edit.
+"""The storage adapter protocol that every backend implements.
+
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``. The two protocols have the same methods and the same contract;
+the sync one is what adapter authors implement first, and any sync adapter gets an async
+face for free through :class:`~tidings.adapters.ThreadBridge`.
+"""
 
 from __future__ import annotations
 
-import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from tidings.errors import UnsupportedCapabilityError
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
 from tidings._model.projection import Projection
-from tidings._protocol.publishing import StreamBatch
-from tidings._query.model import Query
 from tidings._plugins.url import URL
+from tidings._protocol.capabilities import Capability, Ordering
+from tidings._protocol.options import NoOptions
+from tidings._protocol.requests import ScanRequest, StreamBatch
+from tidings._query.model import Query
+from tidings.errors import UnsupportedCapabilityError
 
 if TYPE_CHECKING:
     from tidings._protocol.async_adapter import AsyncStorageAdapter
 
-__all__ = [
-    "Capability",
-    "NoOptions",
-    "Ordering",
-    "ProjectionStorage",
-    "ScanRequest",
-    "StorageAdapter",
-]
-
-
-class Capability(enum.Enum):
-    """What an adapter can do beyond the core contract; the testkit gates tests on these."""
-
-    PERSISTENT = "persistent"
-    """Events survive closing the store and opening it again."""
-    MULTI_PROCESS = "multi-process"
-    """Several processes may write to the same store at once."""
-    ORDERING_LEVELS = "ordering-levels"
-    """The ordering guarantee can be chosen per store (log, category or stream)."""
-    NATIVE_ASYNC = "native-async"
-    """The adapter has a native async implementation."""
-    PROJECTION_STORAGE = "projection-storage"
-    """The adapter stores and searches projections."""
-    CHANGE_NOTIFICATIONS = "change-notifications"
-    """The adapter can notify readers of new events."""
-
-
-class Ordering(enum.Enum):
-    """The scope at which writes are serialised (SEMANTICS rule 12).
-
-    A reader polling "after sequence number N" never misses an event within a scope at
-    or below this level: with ``LOG`` that holds for every scan.
-    """
-
-    LOG = "log"
-    CATEGORY = "category"
-    STREAM = "stream"
-
-
-@dataclass(frozen=True, slots=True)
-class NoOptions:
-    """The options of an adapter that takes none."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRequest:
-    """A validated scan: events of ``target`` after a sequence number, optionally filtered."""
-
-    target: Identifier
-    after: int | None = None
-    limit: int | None = None
-    names: frozenset[str] | None = None
+__all__ = ["ProjectionStorage", "StorageAdapter"]
 
 
 class ProjectionStorage(ABC):
-    """Stored projections, keyed by (name, id). Queries arrive validated; every adapter
-    must give the results :mod:`tidings._query.evaluate` gives."""
+    """Stored projections, keyed by (name, id).
+
+    Queries arrive validated; every adapter must give the results that
+    :func:`tidings.adapters.evaluate_query` gives.
+    """
 
     @abstractmethod
     def save(self, projection: Projection) -> None:
@@ -102,17 +61,19 @@ class StorageAdapter(ABC):
     """A storage backend. The store validates input; adapters store and scan.
 
     Subclasses declare ``scheme``, ``capabilities`` and ``options_type`` (a frozen
-    dataclass whose fields are the adapter's typed options), and translate driver
-    errors into :mod:`tidings.errors`, chaining the cause.
+    dataclass whose fields are the adapter's typed options), and translate driver errors
+    into :mod:`tidings.errors`, chaining the cause. ``capabilities`` is read from the
+    instance, so one adapter class may open stores that can do different things (an
+    in-memory SQLite database is not persistent).
     """
 
     scheme: ClassVar[str]
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
     options_type: ClassVar[type[Any]] = NoOptions
 
     @property
     def ordering(self) -> Ordering:
-        """The ordering guarantee this store gives."""
+        """The ordering guarantee this store gives (contract rule 12)."""
         return Ordering.LOG
 
     @classmethod
@@ -122,20 +83,28 @@ class StorageAdapter(ABC):
 
     @classmethod
     def open_async(cls, url: URL, options: Any) -> AsyncStorageAdapter:
-        """The async face of this adapter. By default the sync adapter runs in a bounded
-        thread pool; adapters with a native async implementation override this."""
-        from tidings._protocol.async_adapter import ThreadBridge
+        """The async face of this adapter. By default the sync adapter runs in a
+        bounded thread pool; adapters with a native async face override this."""
+        from tidings._protocol.bridges import ThreadBridge
 
         return ThreadBridge(cls.from_url(url, options))
 
     @abstractmethod
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
         """Append every batch atomically, all or nothing, and return the stored events
-        per batch. Each batch's condition is checked inside the write's serialisation."""
+        per batch. Each batch's condition is checked inside the write's serialisation.
+
+        The algorithm, per batch and in one atomic step: match a retry first
+        (:func:`~tidings.adapters.match_retry`); an exact retry returns the stored events
+        and skips its condition; otherwise check the condition against the stream's last
+        event, even for an empty batch; then append with contiguous positions, new
+        sequence numbers and one ``recorded_at`` for the whole publish.
+        """
 
     @abstractmethod
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
-        """Lazily yield the matching events in ascending sequence number order."""
+        """Lazily yield the matching events in ascending sequence number order, reading
+        page by page; closing the iterator releases whatever it holds."""
 
     @abstractmethod
     def latest(self, target: Identifier) -> StoredEvent | None:
@@ -150,7 +119,7 @@ class StorageAdapter(ABC):
         )
 
     def initialise(self) -> None:  # noqa: B027 - optional hook
-        """Create the schema now rather than on first use (``tidings init URL``).
+        """Create the schema now rather than on first use (``tidings init``).
         Idempotent; adapters without a schema do nothing."""
 
     def close(self) -> None:  # noqa: B027 - optional hook

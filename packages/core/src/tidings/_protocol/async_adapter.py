@@ -1,177 +1,127 @@
-"""The async storage adapter protocol, and bridges that serve it from a sync adapter.
+"""The storage adapter protocol that every backend implements.
 
-PostgreSQL implements :class:`AsyncStorageAdapter` natively. Any sync-only adapter is
-served by :class:`ThreadBridge`, which runs it in a bounded thread pool so the event
-loop never blocks; adapters whose calls never block on I/O (the in-memory one) use
-:class:`DirectBridge`, which calls them on the loop itself.
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``. The two protocols have the same methods and the same contract;
+the sync one is what adapter authors implement first, and any sync adapter gets an async
+face for free through :class:`~tidings.adapters.ThreadBridge`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, ClassVar, Self
 
-from tidings._protocol.adapter import Capability, Ordering, ProjectionStorage, ScanRequest, StorageAdapter
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
 from tidings._model.projection import Projection
-from tidings._protocol.publishing import StreamBatch
+from tidings._plugins.url import URL
+from tidings._protocol.capabilities import Capability, Ordering
+from tidings._protocol.options import NoOptions
+from tidings._protocol.requests import ScanRequest, StreamBatch
 from tidings._query.model import Query
+from tidings.errors import UnsupportedCapabilityError
 
-__all__ = [
-    "AsyncProjectionStorage",
-    "AsyncStorageAdapter",
-    "DirectBridge",
-    "ThreadBridge",
-]
+# sync: from typing import TYPE_CHECKING
+# sync:
+# sync: if TYPE_CHECKING:
+# sync:     from tidings._protocol.async_adapter import AsyncStorageAdapter
 
-T = TypeVar("T")
-CHUNK = 500
-"""Events a bridged scan moves from its worker thread per hop."""
+__all__ = ["AsyncProjectionStorage", "AsyncStorageAdapter"]
 
 
 class AsyncProjectionStorage(ABC):
-    """The async twin of :class:`~tidings._protocol.adapter.ProjectionStorage`."""
+    """Stored projections, keyed by (name, id).
+
+    Queries arrive validated; every adapter must give the results that
+    :func:`tidings.adapters.evaluate_query` gives.
+    """
 
     @abstractmethod
-    async def save(self, projection: Projection) -> None: ...
+    async def save(self, projection: Projection) -> None:
+        """Insert or replace the projection with the same (name, id)."""
 
     @abstractmethod
-    async def load(self, name: str, id: str) -> Projection | None: ...
+    async def load(self, name: str, id: str) -> Projection | None:
+        """The projection stored under (name, id), or None."""
 
     @abstractmethod
-    async def locate(self, name: str, source: Identifier) -> Projection | None: ...
+    async def locate(self, name: str, source: Identifier) -> Projection | None:
+        """The projection of that name made from ``source`` (the lowest id if several)."""
 
     @abstractmethod
-    async def search(self, query: Query) -> list[Projection]: ...
+    async def search(self, query: Query) -> list[Projection]:
+        """The projections matching ``query``, sorted and paged as it says."""
 
     @abstractmethod
-    async def count(self, query: Query) -> int: ...
+    async def count(self, query: Query) -> int:
+        """How many projections match the query's name and filters (paging ignored)."""
 
 
 class AsyncStorageAdapter(ABC):
-    """The async twin of :class:`~tidings._protocol.adapter.StorageAdapter`, with the same contract.
+    """A storage backend. The store validates input; adapters store and scan.
 
-    ``scan`` must release its connection when the iterator is closed or abandoned, and a
-    cancelled ``publish`` must leave either the whole batch or nothing.
+    Subclasses declare ``scheme``, ``capabilities`` and ``options_type`` (a frozen
+    dataclass whose fields are the adapter's typed options), and translate driver errors
+    into :mod:`tidings.errors`, chaining the cause. ``capabilities`` is read from the
+    instance, so one adapter class may open stores that can do different things (an
+    in-memory SQLite database is not persistent).
     """
 
+    scheme: ClassVar[str]
     capabilities: frozenset[Capability] = frozenset()
-    ordering: Ordering = Ordering.LOG
+    options_type: ClassVar[type[Any]] = NoOptions
+
+    @property
+    def ordering(self) -> Ordering:
+        """The ordering guarantee this store gives (contract rule 12)."""
+        return Ordering.LOG
+
+    @classmethod
+    @abstractmethod
+    def from_url(cls, url: URL, options: Any) -> Self:
+        """Open the adapter for a parsed config string and its typed options."""
+
+    # sync: @classmethod
+    # sync: def open_async(cls, url: URL, options: Any) -> AsyncStorageAdapter:
+    # sync:     """The async face of this adapter. By default the sync adapter runs in a
+    # sync:     bounded thread pool; adapters with a native async face override this."""
+    # sync:     from tidings._protocol.bridges import ThreadBridge
+    # sync:
+    # sync:     return ThreadBridge(cls.from_url(url, options))
 
     @abstractmethod
-    async def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]: ...
-
-    @abstractmethod
-    def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]: ...
-
-    @abstractmethod
-    async def latest(self, target: Identifier) -> StoredEvent | None: ...
-
-    @abstractmethod
-    def projections(self) -> AsyncProjectionStorage: ...
-
-    async def initialise(self) -> None:  # noqa: B027 - optional hook
-        """Create the schema now (idempotent)."""
-
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
-        """Release pools and files. Idempotent."""
-
-
-class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
-    """Serves the async protocol from a sync adapter through ``_call``."""
-
-    def __init__(self, adapter: StorageAdapter) -> None:
-        self.adapter = adapter
-        self.capabilities = adapter.capabilities
-        self.ordering = adapter.ordering
-        self._projections: ProjectionStorage | None = None
-
-    async def _call(self, function: Callable[..., T], *args: Any) -> T:
-        raise NotImplementedError
-
     async def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
-        return await self._call(self.adapter.publish, batches)
+        """Append every batch atomically, all or nothing, and return the stored events
+        per batch. Each batch's condition is checked inside the write's serialisation.
 
-    async def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
-        events = await self._call(self.adapter.scan, request)
-        try:
-            while chunk := await self._call(_take, events, CHUNK):
-                for event in chunk:
-                    yield event
-        finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                await self._call(close)
+        The algorithm, per batch and in one atomic step: match a retry first
+        (:func:`~tidings.adapters.match_retry`); an exact retry returns the stored events
+        and skips its condition; otherwise check the condition against the stream's last
+        event, even for an empty batch; then append with contiguous positions, new
+        sequence numbers and one ``recorded_at`` for the whole publish.
+        """
 
+    @abstractmethod
+    def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
+        """Lazily yield the matching events in ascending sequence number order, reading
+        page by page; closing the iterator releases whatever it holds."""
+
+    @abstractmethod
     async def latest(self, target: Identifier) -> StoredEvent | None:
-        return await self._call(self.adapter.latest, target)
+        """The event with the highest sequence number in ``target``, or None."""
 
     def projections(self) -> AsyncProjectionStorage:
-        self._projections = self.adapter.projections()
-        return self
+        """The adapter's projection storage; adapters with
+        :attr:`Capability.PROJECTION_STORAGE` override this."""
+        raise UnsupportedCapabilityError(
+            f"the {self.scheme}:// adapter does not store projections "
+            f"(it lacks the {Capability.PROJECTION_STORAGE.value!r} capability)"
+        )
 
-    async def save(self, projection: Projection) -> None:
-        await self._call(self._storage().save, projection)
+    async def initialise(self) -> None:  # noqa: B027 - optional hook
+        """Create the schema now rather than on first use (``tidings init``).
+        Idempotent; adapters without a schema do nothing."""
 
-    async def load(self, name: str, id: str) -> Projection | None:
-        return await self._call(self._storage().load, name, id)
-
-    async def locate(self, name: str, source: Identifier) -> Projection | None:
-        return await self._call(self._storage().locate, name, source)
-
-    async def search(self, query: Query) -> list[Projection]:
-        return await self._call(self._storage().search, query)
-
-    async def count(self, query: Query) -> int:
-        return await self._call(self._storage().count, query)
-
-    async def initialise(self) -> None:
-        await self._call(self.adapter.initialise)
-
-    def _storage(self) -> ProjectionStorage:
-        if self._projections is None:
-            self._projections = self.adapter.projections()
-        return self._projections
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.adapter!r})"
-
-
-def _take(events: Iterator[StoredEvent], count: int) -> list[StoredEvent]:
-    return list(islice(events, count))
-
-
-class ThreadBridge(_Bridge):
-    """Runs a sync adapter in a bounded thread pool, off the event loop.
-
-    A cancelled call stops waiting at once; the worker finishes the sync call, which is
-    atomic, so a cancelled publish leaves the whole batch or nothing.
-    """
-
-    def __init__(self, adapter: StorageAdapter, *, max_workers: int = 8) -> None:
-        super().__init__(adapter)
-        self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="tidings-bridge")
-
-    async def _call(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
-
-    async def aclose(self) -> None:
-        await self._call(self.adapter.close)
-        self._executor.shutdown(wait=False)
-
-
-class DirectBridge(_Bridge):
-    """Calls a sync adapter on the event loop: only for adapters that never block on I/O."""
-
-    async def _call(self, function: Callable[..., T], *args: Any) -> T:
-        return function(*args)
-
-    async def aclose(self) -> None:
-        self.adapter.close()
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and files. Idempotent."""

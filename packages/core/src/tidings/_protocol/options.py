@@ -7,14 +7,20 @@ import enum
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from tidings.errors import ConfigurationError, UnknownOptionError
 
-__all__ = ["build_options", "option_names"]
+__all__ = ["NoOptions", "build_options", "option_names"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True, slots=True)
+class NoOptions:
+    """The options of an adapter that takes none."""
 
 
 def option_names(options_type: type[Any]) -> list[str]:

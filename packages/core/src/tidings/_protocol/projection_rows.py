@@ -7,7 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from tidings._model.events import to_utc
-from tidings._model.identifiers import CategoryIdentifier, Identifier, LogIdentifier, StreamIdentifier
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
 from tidings._model.jsonvalues import decode_json, encode_json, normalise_json
 from tidings._model.projection import Projection, as_state
 

@@ -5,42 +5,22 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 
-from tidings._model.conditions import NoCondition, WriteCondition
-from tidings.errors import DuplicateEventIdError, ValidationError
+from tidings._model.conditions import WriteCondition
 from tidings._model.events import NewEvent, StoredEvent
 from tidings._model.identifiers import StreamIdentifier
+from tidings._protocol.requests import StreamBatch
+from tidings.errors import DuplicateEventIdError, ValidationError
 
 __all__ = [
-    "StreamBatch",
     "assign_ids",
     "build_stored_events",
     "match_retry",
     "new_event_ids",
     "validate_batches",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class StreamBatch:
-    """Events to append to one stream, atomically, if ``condition`` holds."""
-
-    stream: StreamIdentifier
-    events: tuple[NewEvent, ...]
-    condition: WriteCondition = field(default_factory=NoCondition)
-
-    @property
-    def ids(self) -> list[str]:
-        """The ids the caller gave, in order."""
-        return [event.id for event in self.events if event.id is not None]
-
-    @property
-    def fully_identified(self) -> bool:
-        """Whether every event carries a caller-given id, so the batch can be retried."""
-        return bool(self.events) and all(event.id is not None for event in self.events)
 
 
 def validate_batches(batches: Sequence[StreamBatch]) -> None:

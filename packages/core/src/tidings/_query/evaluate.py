@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from tidings._query.model import Cursor, Filter, Operator, Path, Query, Sort
 
-__all__ = ["MISSING", "cursor_for", "lookup", "matches", "run", "sort_key"]
+__all__ = ["MISSING", "cursor_for", "evaluate_query", "lookup", "matches", "sort_key"]
 
 T = TypeVar("T")
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
@@ -95,7 +95,7 @@ def _compare(left: Entry, right: Entry, sort: tuple[Sort, ...]) -> int:
     return 0 if tie_left == tie_right else (-1 if tie_left < tie_right else 1)
 
 
-def run(
+def evaluate_query(
     documents: Iterable[T], query: Query, document_of: Callable[[T], Callable[[str], Any]]
 ) -> list[T]:
     """Filter, sort and page ``documents`` as the query says."""

@@ -1,4 +1,4 @@
-from tidings._plugins.hookspecs import hookimpl
+from tidings.adapters import hookimpl
 
 
 @hookimpl

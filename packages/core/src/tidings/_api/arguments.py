@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from tidings._protocol.adapter import ScanRequest
 from tidings._model.conditions import NoCondition, WriteCondition
-from tidings.errors import ValidationError
 from tidings._model.events import NewEvent
 from tidings._model.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
 from tidings._model.names import validate_name
-from tidings._protocol.publishing import StreamBatch, validate_batches
+from tidings._protocol.publishing import validate_batches
+from tidings._protocol.requests import ScanRequest, StreamBatch
+from tidings.errors import ValidationError
 
 __all__ = ["Batch", "category_batches", "scan_request", "stream_batch"]
 

@@ -1,0 +1,106 @@
+"""The projection store: save, load, search, and project with resumable snapshots.
+
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``. The resume logic itself is the I/O-free
+:func:`~tidings._api.projection_plan.projection_plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from tidings._api.async_iteration import aislice  # async-only
+from tidings._api.projection_plan import (
+    Load,
+    Save,
+    SnapshotPolicy,
+    checked,
+    identifier_of,
+    page_of,
+    projection_plan,
+    query_of,
+    source_of,
+)
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._model.names import validate_name
+from tidings._model.projection import Projection, Projector
+from tidings._protocol.async_adapter import AsyncProjectionStorage
+from tidings._protocol.plans import Driver
+from tidings._query.model import Cursor, Filter, Page, Sort
+
+# sync: from itertools import islice
+
+if TYPE_CHECKING:
+    from tidings._api.async_store import AsyncScope
+
+__all__ = ["AsyncProjectionStore"]
+
+
+class AsyncProjectionStore:
+    """Stored projections of one store, with one query language on every adapter."""
+
+    def __init__(self, storage: AsyncProjectionStorage) -> None:
+        self._storage = storage
+
+    async def save(self, projection: Projection) -> Projection:
+        """Insert or replace the projection with the same (name, id); returns it."""
+        await self._storage.save(checked(projection))
+        return projection
+
+    async def load(self, *, name: str, id: str) -> Projection | None:
+        """The projection stored under (name, id), or None."""
+        return await self._storage.load(validate_name(name, "name"), validate_name(id, "id"))
+
+    async def locate(self, *, name: str, source: Identifier | AsyncScope) -> Projection | None:
+        """The projection of that name made from ``source`` (a scope or identifier)."""
+        return await self._storage.locate(validate_name(name, "name"), identifier_of(source))
+
+    async def search(
+        self,
+        *,
+        name: str | None = None,
+        where: Iterable[Filter] = (),
+        sort: Sequence[str | Sort] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        after: Cursor | None = None,
+    ) -> Page[Projection]:
+        """Projections matching every filter in ``where``, sorted and paged.
+
+        ``sort`` takes paths, ``-`` first for descending (``["-state.age", "id"]``).
+        Page with ``limit`` and ``offset``, or pass ``after=page.cursor`` for keyset paging.
+        """
+        query = query_of(name, where, sort, limit, offset, after)
+        return page_of(await self._storage.search(query), query)
+
+    async def count(self, *, name: str | None = None, where: Iterable[Filter] = ()) -> int:
+        """How many projections match."""
+        return await self._storage.count(query_of(name, where))
+
+    async def project(
+        self,
+        projector: Projector,
+        source: AsyncScope,
+        *,
+        id: str | None = None,
+        snapshots: SnapshotPolicy | None = None,
+        save: bool = True,
+    ) -> Projection:
+        """Project ``source``, resuming from the newest snapshot or saved projection of
+        this projector version and reading only the events after it. With ``snapshots``,
+        a snapshot is saved every ``snapshots.every`` events; with ``save``, the result
+        is saved under (projector name, id)."""
+        steps = Driver(projection_plan(projector, source_of(source), id, snapshots, save))
+        events: AsyncIterator[StoredEvent] | None = None
+        for effect in steps:
+            if isinstance(effect, Load):
+                steps.reply = await self._storage.load(effect.name, effect.id)
+            elif isinstance(effect, Save):
+                await self._storage.save(checked(effect.projection))
+            else:
+                events = events or source.iterate(after=effect.after)
+                steps.reply = [event async for event in aislice(events, effect.size)]  # async-only
+                # sync: steps.reply = list(islice(events, effect.size))
+        return steps.result

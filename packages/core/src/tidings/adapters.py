@@ -1,0 +1,147 @@
+"""The adapter API: everything a storage adapter needs, and nothing an application does.
+
+Application code imports :mod:`tidings`; adapter packages import this module (and their
+driver), never a private ``tidings._*`` module. It holds:
+
+- the protocols: :class:`StorageAdapter` and :class:`AsyncStorageAdapter`, their
+  projection storage, the requests they receive and the capabilities they declare;
+- the bridges that give a sync adapter its async face;
+- registration: :data:`hookimpl` and :class:`AdapterRegistrar` for the plugin module;
+- the shared, I/O-free steps: retry matching, building stored events, event ids, JSON,
+  projection rows, the query evaluator and SQL compiler, and sans-IO plan drivers;
+- the value model and the errors an adapter returns and raises.
+
+See ``docs/adapters.md`` for the protocol reference and the publish algorithm.
+"""
+
+from __future__ import annotations
+
+from tidings._model.conditions import (
+    AllOf,
+    AnyOf,
+    NoCondition,
+    PositionIs,
+    StreamExists,
+    StreamIsEmpty,
+    WriteCondition,
+)
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import (
+    CategoryIdentifier,
+    Identifier,
+    LogIdentifier,
+    StreamIdentifier,
+)
+from tidings._model.jsonvalues import JsonValue, decode_json, encode_json, normalise_json
+from tidings._model.projection import Projection
+from tidings._plugins.hookspecs import AdapterRegistrar, hookimpl
+from tidings._plugins.registry import AdapterInfo, Registry, default_registry
+from tidings._plugins.url import URL
+from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
+from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
+from tidings._protocol.async_plan_runner import arun
+from tidings._protocol.bridges import DirectBridge, ThreadBridge
+from tidings._protocol.capabilities import Capability, Ordering
+from tidings._protocol.options import NoOptions
+from tidings._protocol.plan_runner import run
+from tidings._protocol.plans import Driver
+from tidings._protocol.projection_rows import (
+    PROJECTION_COLUMNS,
+    ProjectionRow,
+    decode_source,
+    encode_source,
+    projection_from_row,
+    projection_to_row,
+)
+from tidings._protocol.publishing import (
+    assign_ids,
+    build_stored_events,
+    match_retry,
+    new_event_ids,
+)
+from tidings._protocol.requests import ScanRequest, StreamBatch
+from tidings._query.evaluate import evaluate_query, sort_key
+from tidings._query.model import Filter, Operator, Path, Query, Sort
+from tidings._query.sql import Dialect, Fragment, compile_order, compile_where
+from tidings.errors import (
+    ConfigurationError,
+    DuplicateEventIdError,
+    StorageError,
+    StoreBusyError,
+    StoreClosedError,
+    TidingsError,
+    UnmetWriteConditionError,
+    UnsupportedCapabilityError,
+    ValidationError,
+)
+
+__all__ = [
+    "PROJECTION_COLUMNS",
+    "URL",
+    "AdapterInfo",
+    "AdapterRegistrar",
+    "AllOf",
+    "AnyOf",
+    "AsyncProjectionStorage",
+    "AsyncStorageAdapter",
+    "Capability",
+    "CategoryIdentifier",
+    "ConfigurationError",
+    "Dialect",
+    "DirectBridge",
+    "Driver",
+    "DuplicateEventIdError",
+    "Filter",
+    "Fragment",
+    "Identifier",
+    "JsonValue",
+    "LogIdentifier",
+    "NewEvent",
+    "NoCondition",
+    "NoOptions",
+    "Operator",
+    "Ordering",
+    "Path",
+    "PositionIs",
+    "Projection",
+    "ProjectionRow",
+    "ProjectionStorage",
+    "Query",
+    "Registry",
+    "ScanRequest",
+    "Sort",
+    "StorageAdapter",
+    "StorageError",
+    "StoreBusyError",
+    "StoreClosedError",
+    "StoredEvent",
+    "StreamBatch",
+    "StreamExists",
+    "StreamIdentifier",
+    "StreamIsEmpty",
+    "ThreadBridge",
+    "TidingsError",
+    "UnmetWriteConditionError",
+    "UnsupportedCapabilityError",
+    "ValidationError",
+    "WriteCondition",
+    "arun",
+    "assign_ids",
+    "build_stored_events",
+    "compile_order",
+    "compile_where",
+    "decode_json",
+    "decode_source",
+    "default_registry",
+    "encode_json",
+    "encode_source",
+    "evaluate_query",
+    "hookimpl",
+    "match_retry",
+    "new_event_ids",
+    "normalise_json",
+    "projection_from_row",
+    "projection_to_row",
+    "run",
+    "sort_key",
+]

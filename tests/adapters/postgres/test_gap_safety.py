@@ -1,4 +1,4 @@
-"""SEMANTICS rule 12 against real interleavings: the lock is taken before the last
+"""contract rule 12 against real interleavings: the lock is taken before the last
 position is read, and sequence numbers are drawn under it, so a tailing reader never
 skips an event that commits later."""
 

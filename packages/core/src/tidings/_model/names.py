@@ -1,4 +1,4 @@
-"""The rules for category, stream and event names (SEMANTICS rule 2)."""
+"""The rules for category, stream and event names (contract rule 2)."""
 
 from __future__ import annotations
 

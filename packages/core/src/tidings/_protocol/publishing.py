@@ -59,7 +59,7 @@ def validate_batches(batches: Sequence[StreamBatch]) -> None:
 def match_retry(
     batch: StreamBatch, stored_with_same_ids: Mapping[str, StoredEvent]
 ) -> list[StoredEvent] | None:
-    """Decide what a batch whose ids may already be stored means (SEMANTICS rule 10).
+    """Decide what a batch whose ids may already be stored means (contract rule 10).
 
     ``stored_with_same_ids`` maps each of the batch's ids that is already stored to its
     stored event. Returns None when no id is stored (write normally), the stored events

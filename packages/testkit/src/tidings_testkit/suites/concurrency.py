@@ -1,4 +1,4 @@
-"""SEMANTICS rules 5, 7, 12 and 13 under real threads: one store, many writers and readers."""
+"""contract rule 5, 7, 12 and 13 under real threads: one store, many writers and readers."""
 
 from __future__ import annotations
 

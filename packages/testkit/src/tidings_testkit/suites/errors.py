@@ -1,4 +1,4 @@
-"""SEMANTICS §4, errors: one hierarchy, and nothing changes when a call is rejected."""
+"""contract (docs/contract.md) §4, errors: one hierarchy, and nothing changes when a call is rejected."""
 
 from __future__ import annotations
 

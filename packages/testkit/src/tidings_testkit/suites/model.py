@@ -1,4 +1,4 @@
-"""SEMANTICS §1, the model: identifiers, names, events, positions and sequence numbers."""
+"""contract (docs/contract.md) §1, the model: identifiers, names, events, positions and sequence numbers."""
 
 from __future__ import annotations
 

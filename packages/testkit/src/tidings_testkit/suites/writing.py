@@ -1,4 +1,4 @@
-"""SEMANTICS §2, writing: atomic batches, write conditions, retries, multi-stream publish."""
+"""contract (docs/contract.md) §2, writing: atomic batches, write conditions, retries, multi-stream publish."""
 
 from __future__ import annotations
 

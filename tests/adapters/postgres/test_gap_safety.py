@@ -1,4 +1,4 @@
-"""contract rule 12 against real interleavings: the lock is taken before the last
+"""Contract rules 12 against real interleavings: the lock is taken before the last
 position is read, and sequence numbers are drawn under it, so a tailing reader never
 skips an event that commits later."""
 

@@ -1,4 +1,4 @@
-"""contract rule 5-13 across processes: 4 processes x 4 threads on one schema, with a
+"""Contract rules 5-13 across processes: 4 processes x 4 threads on one schema, with a
 tailing reader in this process polling throughout."""
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ class EventStoreSuite(
     StatefulSuite,
     ProjectionSuite,
 ):
-    """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>`` and set ``url``.
+    """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>``
+    and set ``url``.
 
     The projection tests run only on adapters with ``Capability.PROJECTION_STORAGE``."""
 

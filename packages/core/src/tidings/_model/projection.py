@@ -1,4 +1,4 @@
-"""Projections: reduce a sequence of events to a state (contract rule 20-21)."""
+"""Projections: reduce a sequence of events to a state (contract rules 20-21)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""contract rule 5, 7, 12 and 13 under real threads: one store, many writers and readers."""
+"""Contract rules 5, 7, 12 and 13 under real threads: one store, many writers and readers."""
 
 from __future__ import annotations
 

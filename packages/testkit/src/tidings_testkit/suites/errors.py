@@ -1,4 +1,4 @@
-"""contract (docs/contract.md) §4, errors: one hierarchy, and nothing changes when a call is rejected."""
+"""Contract §4, errors: one hierarchy, and nothing changes when a call is rejected."""
 
 from __future__ import annotations
 

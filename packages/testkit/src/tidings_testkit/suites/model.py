@@ -1,4 +1,4 @@
-"""contract (docs/contract.md) §1, the model: identifiers, names, events, positions and sequence numbers."""
+"""Contract §1, the model: identifiers, names, events, positions and sequence numbers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""contract rule 21-23: projection storage, the query language, and snapshots.
+"""Contract rules 21-23: projection storage, the query language, and snapshots.
 
 Expected results are written out by hand, never computed by the reference evaluator, so
 the memory adapter is held to the documented semantics too.

@@ -1,4 +1,4 @@
-"""contract (docs/contract.md) §3, reading: ordered, filtered, lazy scans and ``latest``."""
+"""Contract §3, reading: ordered, filtered, lazy scans and ``latest``."""
 
 from __future__ import annotations
 

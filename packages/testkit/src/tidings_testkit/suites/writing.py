@@ -1,4 +1,4 @@
-"""contract (docs/contract.md) §2, writing: atomic batches, write conditions, retries, multi-stream publish."""
+"""Contract §2, writing: atomic batches, write conditions, retries, multi-stream publish."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from tidings import (
     UnknownAdapterError,
     UnknownOptionError,
 )
+from tidings._plugins.registry import PluginNameWarning
 from tidings.adapters import Registry
 from tidings_memory import MemoryAdapter
 
@@ -118,3 +119,62 @@ def test_importing_tidings_loads_no_entry_points_and_no_driver() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_a_known_scheme_that_is_missing_never_suggests_itself() -> None:
+    registry = Registry(load_entry_points=False)
+    registry.register("sqlite", MemoryAdapter)
+    with pytest.raises(UnknownAdapterError) as raised:
+        registry.open("memory://")
+    message = str(raised.value)
+    assert "Did you mean memory://" not in message
+    assert "To install it: pip install tidings-memory" in message
+    assert "Installed schemes: sqlite://." in message
+
+
+def test_a_close_match_that_is_not_installed_comes_with_its_hint() -> None:
+    registry = Registry(load_entry_points=False)
+    with pytest.raises(UnknownAdapterError) as raised:
+        registry.open("postgress://localhost/db")
+    message = str(raised.value)
+    assert "Did you mean postgres://? (not installed: pip install tidings-postgres" in message
+    assert "Did you mean postgress://" not in message
+
+
+def test_a_disabled_scheme_says_it_is_installed_but_disabled() -> None:
+    registry = Registry(environ={"TIDINGS_DISABLE_PLUGINS": "memory"})
+    with pytest.raises(UnknownAdapterError) as raised:
+        registry.open("memory://")
+    message = str(raised.value)
+    assert "memory:// (from tidings-memory) is installed but was not loaded" in message
+    assert "TIDINGS_DISABLE_PLUGINS='memory' disables it" in message
+    assert "Did you mean" not in message
+
+
+def test_a_scheme_left_out_of_the_allowlist_says_so_even_by_its_alias() -> None:
+    registry = Registry(environ={"TIDINGS_LOAD_PLUGINS": "memory"})
+    for url in ("sqlite:///x.db", "postgres://localhost/db"):
+        with pytest.raises(UnknownAdapterError, match="installed but was not loaded") as raised:
+            registry.open(url)
+        assert "it is not in TIDINGS_LOAD_PLUGINS='memory'" in str(raised.value)
+
+
+@pytest.mark.parametrize("variable", ["TIDINGS_LOAD_PLUGINS", "TIDINGS_DISABLE_PLUGINS"])
+def test_a_misspelt_plugin_name_is_reported(variable: str) -> None:
+    registry = Registry(environ={variable: "memroy"})
+    with pytest.warns(PluginNameWarning, match=rf"{variable} names 'memroy'.*'memory'\?"):
+        registry.schemes()
+    if variable == "TIDINGS_LOAD_PLUGINS":  # nothing loaded: the error repeats the cause
+        with pytest.raises(UnknownAdapterError, match="did you mean 'memory'"):
+            registry.open("memory://")
+
+
+def test_importing_tidings_imports_neither_asyncio_nor_metadata_nor_drivers() -> None:
+    code = (
+        "import tidings, sys; print(sorted(m for m in sys.modules if m in "
+        "{'asyncio','importlib.metadata','psycopg','sqlite_utils','sqlite3'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

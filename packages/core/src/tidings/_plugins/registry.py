@@ -1,20 +1,22 @@
 """Adapter discovery: a :class:`Registry` owns the pluggy plugin manager.
 
 Entry points are loaded lazily, on the first lookup, so ``import tidings`` stays cheap
-and imports no driver. ``TIDINGS_LOAD_PLUGINS`` (comma-separated entry point names) is
-an allowlist; ``TIDINGS_DISABLE_PLUGINS`` a blocklist.
+and imports no driver; even :mod:`importlib.metadata` (tens of milliseconds) waits for
+that first lookup. ``TIDINGS_LOAD_PLUGINS`` (comma-separated entry point names) is an
+allowlist; ``TIDINGS_DISABLE_PLUGINS`` a blocklist. A name in either that no installed
+plugin has is reported with a :class:`PluginNameWarning`, not an error: one deployment's
+environment may name a plugin that another machine does not install.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import re
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from tidings._plugins.url import URL, make_url
@@ -27,7 +29,14 @@ if TYPE_CHECKING:
     from tidings._protocol.adapter import StorageAdapter
     from tidings._protocol.async_adapter import AsyncStorageAdapter
 
-__all__ = ["ENTRY_POINT_GROUP", "KNOWN_ADAPTERS", "AdapterInfo", "Registry", "default_registry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KNOWN_ADAPTERS",
+    "AdapterInfo",
+    "PluginNameWarning",
+    "Registry",
+    "default_registry",
+]
 
 ENTRY_POINT_GROUP = "tidings.adapters"
 LOAD_ENV = "TIDINGS_LOAD_PLUGINS"
@@ -40,6 +49,23 @@ KNOWN_ADAPTERS: Mapping[str, str] = {
     "postgres": 'pip install tidings-postgres (or pip install "tidings[postgres]")',
 }
 """First-party schemes and how to install them, for helpful errors."""
+
+KNOWN_ALIASES: Mapping[str, str] = {"postgres": "postgresql"}
+"""First-party aliases and the entry point that registers them: a plugin that was not
+loaded cannot tell which aliases it would have registered."""
+
+
+class PluginNameWarning(UserWarning):
+    """``TIDINGS_LOAD_PLUGINS`` or ``TIDINGS_DISABLE_PLUGINS`` names no installed plugin."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Filtered:
+    """An installed entry point that the environment kept from loading, and why."""
+
+    distribution: str | None
+    reason: str
+
 
 _SCHEME_NAME = re.compile(r"^[a-z][a-z0-9.\-]*$")
 
@@ -83,6 +109,8 @@ class Registry:
         self._adapters: dict[str, AdapterInfo] = {}
         self._aliases: dict[str, str] = {}
         self._broken: dict[str, BaseException] = {}
+        self._filtered: dict[str, _Filtered] = {}
+        self._misspelt: list[str] = []
         self._manager: pluggy.PluginManager | None = None
 
     @property
@@ -171,6 +199,17 @@ class Registry:
         return adapter_type, parsed, typed
 
     def _unknown_message(self, scheme: str) -> str:
+        import difflib  # here: only an error pays for it
+
+        filtered = self._filtered.get(KNOWN_ALIASES.get(scheme, scheme))
+        if filtered is not None:
+            origin = f" (from {filtered.distribution})" if filtered.distribution else ""
+            lines = [
+                f"the adapter for {scheme}://{origin} is installed but was not loaded: "
+                f"{filtered.reason}."
+            ]
+            lines.extend(self._misspelt)
+            return " ".join(lines)
         installed = sorted(self._aliases)
         lines = [f"no adapter is installed for {scheme}://."]
         lines.append(
@@ -178,17 +217,27 @@ class Registry:
             if installed
             else "No adapters are installed."
         )
-        close = difflib.get_close_matches(scheme, [*installed, *KNOWN_ADAPTERS], n=1)
+        # Never suggest the scheme itself: a known scheme that is missing gets its hint.
+        candidates = sorted({*installed, *KNOWN_ADAPTERS} - {scheme})
+        close = difflib.get_close_matches(scheme, candidates, n=1)
         if close:
-            lines.append(f"Did you mean {close[0]}://?")
+            suggestion = close[0]
+            missing = suggestion not in self._aliases and suggestion in KNOWN_ADAPTERS
+            lines.append(
+                f"Did you mean {suggestion}://? (not installed: {KNOWN_ADAPTERS[suggestion]})"
+                if missing
+                else f"Did you mean {suggestion}://?"
+            )
         hint = KNOWN_ADAPTERS.get(scheme)
-        lines.append(
-            f"To install it: {hint}."
-            if hint
-            else "To add a backend, install its adapter distribution (for example "
-            "pip install tidings-postgres); adapters register through the "
-            f"{ENTRY_POINT_GROUP!r} entry point group."
-        )
+        if hint:
+            lines.append(f"To install it: {hint}.")
+        elif not close:
+            lines.append(
+                "To add a backend, install its adapter distribution (for example "
+                "pip install tidings-postgres); adapters register through the "
+                f"{ENTRY_POINT_GROUP!r} entry point group."
+            )
+        lines.extend(self._misspelt)
         return " ".join(lines)
 
     def _load_plugins(self) -> pluggy.PluginManager:
@@ -204,13 +253,25 @@ class Registry:
         return manager
 
     def _register_entry_points(self, manager: pluggy.PluginManager) -> None:
+        from importlib import metadata  # here: it costs more than the rest of tidings
+
         allow = _names(self._environ.get(LOAD_ENV))
         deny = _names(self._environ.get(DISABLE_ENV))
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if (allow is not None and entry.name not in allow) or (deny and entry.name in deny):
-                continue
+        entries = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+        self._check_names(allow, deny, sorted({entry.name for entry in entries}))
+        for entry in entries:
             distribution = entry.dist.name if entry.dist else None
             version = entry.dist.version if entry.dist else None
+            if allow is not None and entry.name not in allow:
+                listed = self._environ.get(LOAD_ENV, "")
+                reason = f"it is not in {LOAD_ENV}={listed!r}"
+                self._filtered[entry.name] = _Filtered(distribution, reason)
+                continue
+            if deny and entry.name in deny:
+                listed = self._environ.get(DISABLE_ENV, "")
+                reason = f"{DISABLE_ENV}={listed!r} disables it"
+                self._filtered[entry.name] = _Filtered(distribution, reason)
+                continue
             try:
                 plugin = entry.load()
                 manager.register(plugin, name=entry.name)
@@ -241,6 +302,23 @@ class Registry:
                 "tidings_register_adapters",
                 remove_plugins=[p for p in manager.get_plugins() if p is not plugin],
             )(register=register)
+
+    def _check_names(
+        self, allow: set[str] | None, deny: set[str] | None, installed: list[str]
+    ) -> None:
+        """Warn about names in the plugin variables that no installed plugin has."""
+        import difflib
+
+        for variable, names in ((LOAD_ENV, allow), (DISABLE_ENV, deny)):
+            for name in sorted((names or set()) - set(installed)):
+                close = difflib.get_close_matches(name, installed, n=1)
+                note = (
+                    f"{variable} names {name!r}, but no installed plugin has that name"
+                    + (f"; did you mean {close[0]!r}?" if close else ".")
+                    + f" Installed plugins: {', '.join(installed) or 'none'}."
+                )
+                self._misspelt.append(note)
+                warnings.warn(note, PluginNameWarning, stacklevel=2)
 
 
 def _names(value: str | None) -> set[str] | None:

@@ -178,3 +178,10 @@ def test_importing_tidings_imports_neither_asyncio_nor_metadata_nor_drivers() ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_factory_that_fails_to_import_shows_its_install_hint() -> None:
+    registry = Registry(load_entry_points=False)
+    registry.register("broken", "no_such_module_anywhere:Adapter", install_hint="pip install x")
+    with pytest.raises(AdapterImportError, match=r"To reinstall it: pip install x\.$"):
+        registry.open("broken://")

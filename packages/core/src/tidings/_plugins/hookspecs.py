@@ -33,7 +33,8 @@ class AdapterRegistrar(Protocol):
     ``scheme`` is the canonical URL scheme (lower-case letters, digits, ``.`` and ``-``);
     ``factory`` is ``"package.module:ClassName"``, imported on the first
     ``connect`` with that scheme; ``aliases`` are further schemes that open the same
-    adapter; ``install_hint`` is shown when the adapter fails to import.
+    adapter; ``install_hint`` (how to install the distribution) is shown when the adapter
+    fails to import.
     """
 
     def __call__(

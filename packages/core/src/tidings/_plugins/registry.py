@@ -86,7 +86,9 @@ class AdapterInfo:
         """Import the factory, or raise :class:`AdapterImportError` chaining the cause."""
         if self._loaded is None:
             if isinstance(self.factory, str):
-                self._loaded = _import_factory(self.scheme, self.factory, self.distribution)
+                self._loaded = _import_factory(
+                    self.scheme, self.factory, self.distribution, self.install_hint
+                )
             else:
                 self._loaded = self.factory
         return self._loaded
@@ -327,7 +329,9 @@ def _names(value: str | None) -> set[str] | None:
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
-def _import_factory(scheme: str, dotted: str, distribution: str | None) -> type[StorageAdapter]:
+def _import_factory(
+    scheme: str, dotted: str, distribution: str | None, install_hint: str | None = None
+) -> type[StorageAdapter]:
     module_name, _, attribute = dotted.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -339,6 +343,7 @@ def _import_factory(scheme: str, dotted: str, distribution: str | None) -> type[
         raise AdapterImportError(
             f"the adapter for {scheme}://{origin} is installed but failed to import "
             f"{dotted!r}: {type(error).__name__}: {error}"
+            + (f". To reinstall it: {install_hint}." if install_hint else "")
         ) from error
     return factory  # type: ignore[no-any-return]
 

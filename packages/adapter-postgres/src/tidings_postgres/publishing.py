@@ -22,7 +22,7 @@ from tidings.adapters import (
 from tidings_postgres.arrays import Texts
 from tidings_postgres.conditions import compile_condition
 from tidings_postgres.plans import Plan, Rows, Statement, in_transaction
-from tidings_postgres.rows import PublishCall, decode_event, stored_events
+from tidings_postgres.rows import OutcomeRow, PublishCall, decode_event, stored_events
 from tidings_postgres.statements import Statements
 
 __all__ = ["ATTEMPTS", "Existing", "Outcome", "publish_plan"]
@@ -123,21 +123,26 @@ def _general_path(statements: Statements, level: str, batches: list[StreamBatch]
     return outcome(call, (yield Statement(statements.publish, call.parameters(level))))
 
 
+_EVENT_START = len(OutcomeRow._fields) - 1
+"""Where an outcome row's event columns start."""
+
+
 def outcome(call: PublishCall, rows: Rows) -> Outcome:
     """Decode the append function's rows: stored events, existing ids, or an unmet
     condition (raised with the condition's own message)."""
     if not rows:
         return [[] for _ in call.batches]
-    kind = rows[0][0]
-    if kind == "existing":
-        return Existing(tuple(decode_event(row, 2) for row in rows))
-    if kind == "unmet":
-        batch = call.batches[rows[0][1] - 1]
-        last = None if rows[0][2] is None else decode_event(rows[0], 2)
+    first = OutcomeRow.of(rows[0])
+    if first.kind == "existing":
+        return Existing(tuple(decode_event(row, _EVENT_START) for row in rows))
+    if first.kind == "unmet":
+        batch = call.batches[(first.batch or 0) - 1]
+        last = None if first.event.id is None else decode_event(rows[0], _EVENT_START)
         batch.condition.assert_met_by(last_event=last, stream=batch.stream)
         raise StorageError(
             f"the SQL check of {batch.condition!r} disagreed with its Python check; "
             "please report this as a bug"
         )
-    numbers = {row[2]: (row[6], row[7]) for row in rows}
-    return stored_events(call, numbers, rows[0][12])
+    stored = [OutcomeRow.of(row).event for row in rows]
+    numbers = {event.id: (event.position, event.sequence_number) for event in stored}
+    return stored_events(call, numbers, stored[0].recorded_at)

@@ -13,7 +13,7 @@ from tidings.adapters import (
 )
 from tidings_postgres.arrays import Texts
 from tidings_postgres.plans import Plan, Rows, Statement
-from tidings_postgres.rows import decode_event
+from tidings_postgres.rows import decode_event, last_sequence_number
 from tidings_postgres.statements import Statements, scope_parameters
 
 __all__ = ["latest_event", "latest_statement", "scan_plan"]
@@ -32,7 +32,7 @@ def scan_plan(statements: Statements, request: ScanRequest, page_size: int) -> P
         rows = yield Statement(query, {**parameters, "after": after, "limit": size})
         if len(rows) < size:
             return
-        after = rows[-1][5]
+        after = last_sequence_number(rows)
         if remaining is not None:
             remaining -= len(rows)
 

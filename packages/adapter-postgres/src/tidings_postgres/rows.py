@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tidings.adapters import (
     StoredEvent,
@@ -18,11 +18,61 @@ from tidings.adapters import (
     assign_ids,
     decode_json,
     encode_json,
+    stored_batch,
 )
 from tidings_postgres.arrays import Bigints, Booleans, Integers, Texts, Timestamps
 from tidings_postgres.conditions import ALWAYS, CompiledCondition
+from tidings_postgres.schema import EVENT_COLUMNS
 
-__all__ = ["PublishCall", "decode_event", "stored_events"]
+__all__ = [
+    "EventRow",
+    "OutcomeRow",
+    "PublishCall",
+    "decode_event",
+    "last_sequence_number",
+    "stored_events",
+]
+
+
+class EventRow(NamedTuple):
+    """An event's columns by name (``schema.EVENT_COLUMNS``), where a few of them are
+    wanted without decoding the event."""
+
+    id: str
+    name: str
+    category: str
+    stream: str
+    position: int
+    sequence_number: int
+    payload: str
+    metadata: str
+    occurred_at: datetime
+    observed_at: datetime
+    recorded_at: datetime
+
+
+if EventRow._fields != EVENT_COLUMNS:  # pragma: no cover - a schema change forgot this
+    raise ImportError("EventRow must name schema.EVENT_COLUMNS, in order")
+
+_SEQUENCE_NUMBER = EVENT_COLUMNS.index("sequence_number")
+
+
+class OutcomeRow(NamedTuple):
+    """One row of the append function: what happened, the batch it concerns (1-based, or
+    None), and an event's columns (all None for an unmet condition on an empty stream)."""
+
+    kind: str
+    batch: int | None
+    event: EventRow
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> OutcomeRow:
+        return cls(row[0], row[1], EventRow._make(row[2:]))
+
+
+def last_sequence_number(rows: Sequence[Sequence[Any]]) -> int:
+    """The sequence number of the last event row of a page: where the next page starts."""
+    return int(rows[-1][_SEQUENCE_NUMBER])
 
 
 def decode_event(row: Sequence[Any], start: int = 0) -> StoredEvent:
@@ -109,25 +159,7 @@ def stored_events(
     call: PublishCall, numbers: dict[str, tuple[int, int]], recorded_at: datetime
 ) -> list[list[StoredEvent]]:
     """The stored form of each batch, given each new id's (position, sequence number)."""
-    results: list[list[StoredEvent]] = []
-    for batch, ids in zip(call.batches, call.ids):
-        stored = []
-        for event, event_id in zip(batch.events, ids):
-            position, sequence_number = numbers[event_id]
-            stored.append(
-                StoredEvent(
-                    id=event_id,
-                    name=event.name,
-                    category=batch.stream.category,
-                    stream=batch.stream.stream,
-                    position=position,
-                    sequence_number=sequence_number,
-                    payload=event.payload,
-                    metadata=event.metadata,
-                    occurred_at=event.occurred_at,
-                    observed_at=event.observed_at,
-                    recorded_at=recorded_at,
-                )
-            )
-        results.append(stored)
-    return results
+    return [
+        stored_batch(batch, ids, [numbers[event_id] for event_id in ids], recorded_at)
+        for batch, ids in zip(call.batches, call.ids)
+    ]

@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-from tidings.adapters import (
-    CategoryIdentifier,
-    Identifier,
-    StreamIdentifier,
-)
+from tidings.adapters import Identifier, ScopeKind
 from tidings_postgres.schema import EVENT_COLUMNS, render
 
 __all__ = ["Statements", "scope_parameters"]
 
-Scope = Literal["log", "category", "stream"]
 _COLUMNS = ", ".join(EVENT_COLUMNS)
-_WHERE: Mapping[Scope, str] = {
+_WHERE: Mapping[ScopeKind, str] = {
     "log": "TRUE",
     "category": "category = %(category)s",
     "stream": "category = %(category)s AND stream = %(stream)s",
@@ -34,21 +28,9 @@ _PUBLISH = (
 )
 
 
-def _scope(target: Identifier) -> Scope:
-    if isinstance(target, StreamIdentifier):
-        return "stream"
-    if isinstance(target, CategoryIdentifier):
-        return "category"
-    return "log"
-
-
 def scope_parameters(target: Identifier) -> dict[str, object]:
     """The named parameters that select ``target`` in scans and ``latest``."""
-    if isinstance(target, StreamIdentifier):
-        return {"category": target.category, "stream": target.stream}
-    if isinstance(target, CategoryIdentifier):
-        return {"category": target.category}
-    return {}
+    return dict(zip(("category", "stream"), target.keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +46,8 @@ class Statements:
     """Stored events with any of the given ids."""
     last_event: str
     """The last event of a stream, for custom conditions."""
-    scans: Mapping[tuple[Scope, bool], str]
-    latests: Mapping[Scope, str]
+    scans: Mapping[tuple[ScopeKind, bool], str]
+    latests: Mapping[ScopeKind, str]
 
     @classmethod
     def for_schema(cls, schema: str) -> Statements:
@@ -99,8 +81,8 @@ class Statements:
 
     def scan(self, target: Identifier, *, filtered: bool) -> str:
         """One page of a scan: events of ``target`` after a sequence number."""
-        return self.scans[(_scope(target), filtered)]
+        return self.scans[(target.kind, filtered)]
 
     def latest(self, target: Identifier) -> str:
         """The event with the highest sequence number in ``target``."""
-        return self.latests[_scope(target)]
+        return self.latests[target.kind]

@@ -13,14 +13,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from tidings.adapters import (
-    CategoryIdentifier,
     Identifier,
     ScanRequest,
     StoredEvent,
-    StreamIdentifier,
 )
 from tidings_sqlite.rows import row_to_event
-from tidings_sqlite.statements import ScopeKind, Statements
+from tidings_sqlite.statements import Statements
 
 __all__ = ["latest_event", "scan_events"]
 
@@ -33,7 +31,7 @@ def scan_events(
 ) -> Iterator[StoredEvent]:
     """Yield the request's events in sequence number order, one page per query."""
     target = request.target
-    kind, keys = _scope(target)
+    kind, keys = target.kind, target.keys
     names = None if request.names is None else sorted(request.names)
     sql = statements.scan(kind, None if names is None else len(names))
     last_sequence_number = request.after or 0
@@ -47,18 +45,20 @@ def scan_events(
         parameters: list[Any] = [*keys, *keyset, *(names or ()), wanted]
         with borrow() as db:
             rows = db.conn.execute(sql, parameters).fetchall()
+        event = None
         for row in rows:
-            yield row_to_event(row)
-        if len(rows) < wanted:
+            event = row_to_event(row)
+            yield event
+        if event is None or len(rows) < wanted:
             return
-        last_sequence_number, last_position = rows[-1][0], rows[-1][4]
+        last_sequence_number, last_position = event.sequence_number, event.position
         if remaining is not None:
             remaining -= len(rows)
 
 
 def latest_event(borrow: Borrow, statements: Statements, target: Identifier) -> StoredEvent | None:
     """The event with the highest sequence number in ``target``, or None."""
-    kind, keys = _scope(target)
+    kind, keys = target.kind, target.keys
     sql = {
         "log": statements.latest_in_log,
         "category": statements.latest_in_category,
@@ -67,11 +67,3 @@ def latest_event(borrow: Borrow, statements: Statements, target: Identifier) -> 
     with borrow() as db:
         row = db.conn.execute(sql, keys).fetchone()
     return None if row is None else row_to_event(row)
-
-
-def _scope(target: Identifier) -> tuple[ScopeKind, tuple[str, ...]]:
-    if isinstance(target, StreamIdentifier):
-        return "stream", (target.category, target.stream)
-    if isinstance(target, CategoryIdentifier):
-        return "category", (target.category,)
-    return "log", ()

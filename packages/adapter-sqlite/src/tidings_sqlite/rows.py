@@ -94,18 +94,31 @@ def events_to_rows(events: Iterable[StoredEvent]) -> list[Row]:
 
 def row_to_event(row: Sequence[Any]) -> StoredEvent:
     """The event a row (in :data:`COLUMNS` order) stores."""
+    (
+        sequence_number,
+        event_id,
+        category,
+        stream,
+        position,
+        name,
+        payload,
+        metadata,
+        occurred_at,
+        observed_at,
+        recorded_at,
+    ) = row
     return StoredEvent(
-        sequence_number=row[0],
-        id=row[1],
-        category=row[2],
-        stream=row[3],
-        position=row[4],
-        name=row[5],
-        payload=decode_json(row[6]),
-        metadata=decode_json(row[7]),
-        occurred_at=_moment(row[8]),
-        observed_at=_moment(row[9]),
-        recorded_at=_moment(row[10]),
+        sequence_number=sequence_number,
+        id=event_id,
+        category=category,
+        stream=stream,
+        position=position,
+        name=name,
+        payload=decode_json(payload),
+        metadata=decode_json(metadata),
+        occurred_at=_moment(occurred_at),
+        observed_at=_moment(observed_at),
+        recorded_at=_moment(recorded_at),
     )
 
 

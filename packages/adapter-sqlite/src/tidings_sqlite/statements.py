@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
 
+from tidings.adapters import ScopeKind
 from tidings_sqlite.options import quote_identifier, validate_identifier
 from tidings_sqlite.rows import COLUMNS
 
-__all__ = ["IndexNames", "ScopeKind", "Statements"]
-
-ScopeKind = Literal["log", "category", "stream"]
+__all__ = ["IndexNames", "Statements"]
 
 _SELECTED = ", ".join(COLUMNS)
 

@@ -11,6 +11,7 @@ from tidings.adapters import (
     StoredEvent,
     StreamBatch,
     build_stored_events,
+    holds_at_position,
     match_retry,
 )
 from tidings_sqlite.rows import events_to_rows, row_to_event
@@ -85,10 +86,14 @@ def _next_position(
     batch: StreamBatch,
     keys: tuple[str, str],
 ) -> int:
-    """Check the batch's condition against its stream and return its first position."""
-    if type(batch.condition) is NoCondition:
-        row = connection.execute(statements.last_position, keys).fetchone()
-        return 0 if row is None else int(row[0]) + 1
+    """Check the batch's condition against its stream and return its first position.
+
+    The built-in conditions need only the last position; the last event is read and
+    decoded only for a custom condition, or to describe an unmet one."""
+    row = connection.execute(statements.last_position, keys).fetchone()
+    last_position = None if row is None else int(row[0])
+    if holds_at_position(batch.condition, last_position):
+        return 0 if last_position is None else last_position + 1
     row = connection.execute(statements.last_event, keys).fetchone()
     last_event = None if row is None else row_to_event(row)
     batch.condition.assert_met_by(last_event=last_event, stream=batch.stream)

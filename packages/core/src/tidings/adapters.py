@@ -30,6 +30,7 @@ from tidings._model.identifiers import (
     CategoryIdentifier,
     Identifier,
     LogIdentifier,
+    ScopeKind,
     StreamIdentifier,
 )
 from tidings._model.jsonvalues import JsonValue, decode_json, encode_json, normalise_json
@@ -56,8 +57,10 @@ from tidings._protocol.projection_rows import (
 from tidings._protocol.publishing import (
     assign_ids,
     build_stored_events,
+    holds_at_position,
     match_retry,
     new_event_ids,
+    stored_batch,
 )
 from tidings._protocol.requests import ScanRequest, StreamBatch
 from tidings._query.evaluate import evaluate_query, sort_key
@@ -109,6 +112,7 @@ __all__ = [
     "Query",
     "Registry",
     "ScanRequest",
+    "ScopeKind",
     "Sort",
     "StorageAdapter",
     "StorageError",
@@ -136,6 +140,7 @@ __all__ = [
     "encode_json",
     "encode_source",
     "evaluate_query",
+    "holds_at_position",
     "hookimpl",
     "match_retry",
     "new_event_ids",
@@ -144,4 +149,5 @@ __all__ = [
     "projection_to_row",
     "run",
     "sort_key",
+    "stored_batch",
 ]

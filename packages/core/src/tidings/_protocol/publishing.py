@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import pairwise
 
-from tidings._model.conditions import WriteCondition
+from tidings._model.conditions import (
+    AllOf,
+    AnyOf,
+    NoCondition,
+    PositionIs,
+    StreamExists,
+    StreamIsEmpty,
+    WriteCondition,
+)
 from tidings._model.events import NewEvent, StoredEvent
 from tidings._model.identifiers import StreamIdentifier
 from tidings._protocol.requests import StreamBatch
@@ -17,8 +25,10 @@ from tidings.errors import DuplicateEventIdError, ValidationError
 __all__ = [
     "assign_ids",
     "build_stored_events",
+    "holds_at_position",
     "match_retry",
     "new_event_ids",
+    "stored_batch",
     "validate_batches",
 ]
 
@@ -113,14 +123,14 @@ def assign_ids(events: Sequence[NewEvent]) -> list[str]:
     return [event.id if event.id is not None else next(fresh) for event in events]
 
 
-def build_stored_events(
+def stored_batch(
     batch: StreamBatch,
-    *,
-    first_position: int,
-    first_sequence_number: int,
+    ids: Sequence[str],
+    numbers: Iterable[tuple[int, int]],
     recorded_at: datetime,
 ) -> list[StoredEvent]:
-    """The stored form of a batch, for adapters that number events themselves."""
+    """The stored form of a batch: each event with its id, its (position, sequence
+    number) and the publish's one ``recorded_at``. Every adapter builds events here."""
     category, stream = batch.stream.category, batch.stream.stream
     return [
         StoredEvent(
@@ -128,13 +138,62 @@ def build_stored_events(
             name=event.name,
             category=category,
             stream=stream,
-            position=first_position + offset,
-            sequence_number=first_sequence_number + offset,
+            position=position,
+            sequence_number=sequence_number,
             payload=event.payload,
             metadata=event.metadata,
             occurred_at=event.occurred_at,
             observed_at=event.observed_at,
             recorded_at=recorded_at,
         )
-        for offset, (event, event_id) in enumerate(zip(batch.events, assign_ids(batch.events)))
+        for event, event_id, (position, sequence_number) in zip(batch.events, ids, numbers)
     ]
+
+
+def build_stored_events(
+    batch: StreamBatch,
+    *,
+    first_position: int,
+    first_sequence_number: int,
+    recorded_at: datetime,
+) -> list[StoredEvent]:
+    """The stored form of a batch, for adapters that number events themselves: ids
+    assigned where missing, positions and sequence numbers contiguous from the given."""
+    count = len(batch.events)
+    numbers = zip(
+        range(first_position, first_position + count),
+        range(first_sequence_number, first_sequence_number + count),
+    )
+    return stored_batch(batch, assign_ids(batch.events), numbers, recorded_at)
+
+
+def holds_at_position(condition: WriteCondition, last_position: int | None) -> bool:
+    """Whether ``condition`` is made of built-in conditions only and holds for a stream
+    whose last position is ``last_position`` (None: empty).
+
+    Lets an adapter check the usual conditions from a position alone. False means "ask
+    the condition itself": it may be a custom one that needs the last event, or an unmet
+    one, whose error describes what it found.
+    """
+    match condition:
+        case NoCondition():
+            return True
+        case PositionIs(position=position):
+            return position == last_position
+        case StreamIsEmpty():
+            return last_position is None
+        case StreamExists():
+            return last_position is not None
+        case AllOf(conditions=parts):
+            return all(holds_at_position(part, last_position) for part in parts)
+        case AnyOf(conditions=parts):
+            return any(holds_at_position(part, last_position) for part in parts) and all(
+                _built_in(part) for part in parts
+            )
+    return False
+
+
+def _built_in(condition: WriteCondition) -> bool:
+    if isinstance(condition, AllOf | AnyOf):
+        return all(_built_in(part) for part in condition.conditions)
+    return type(condition) in (NoCondition, PositionIs, StreamIsEmpty, StreamExists)

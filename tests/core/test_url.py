@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import tidings
 from tidings import URL, InvalidURLError, make_url
 
 
@@ -75,3 +78,103 @@ def test_a_parse_error_never_shows_the_password() -> None:
     with pytest.raises(InvalidURLError) as raised:
         URL.parse("postgresql://joe:s3cret@host:bad/db")
     assert "s3cret" not in str(raised.value)
+
+
+SECRET = "Zq9"
+"""Every fragment of the passwords below contains this marker, so a test sees any piece
+of a password that leaks, not only the whole of it."""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"postgresql://u:{SECRET}a/{SECRET}b@host:1/db",  # "/" in the password
+        f"postgresql://u:{SECRET}a@{SECRET}b@host:bad/db",  # "@" in it, and a bad port
+        f"postgresql://u:{SECRET}a?{SECRET}b@host/db",  # "?" in it
+        f"postgresql://u:{SECRET}a:{SECRET}b@host:x/db",  # ":" in it, and a bad port
+        f"postgresql://u:{SECRET}a/{SECRET}b?{SECRET}c@{SECRET}d@h:5432/db?a=1&a=2",
+        f"postgresql://u:{SECRET}/db",  # a forgotten @host: the password is the "port"
+        f"postgresql+psycopg://u:{SECRET}a/{SECRET}b@h:99999/db",
+        f"postgresql://u:{SECRET}a\n{SECRET}b@host:bad/db",
+        f"postgresql://u:{SECRET}@host/db?x=1&x=2",  # a valid password, a duplicate option
+        f"postgresql://u:{SECRET}@[::1/db",  # an unclosed IPv6 bracket
+        f"postgresql:/u:{SECRET}@host/db",  # one slash: not a config string at all
+        f"u:{SECRET}@host/db",  # no scheme
+        f"postgresql://host/db?password={SECRET}a&password={SECRET}b",
+        f"postgresql://host/db?sslpassword={SECRET}&sslpassword=x",
+    ],
+)
+def test_a_malformed_url_never_shows_any_part_of_its_password(text: str) -> None:
+    with pytest.raises(InvalidURLError) as raised:
+        URL.parse(text)
+    for shown in (str(raised.value), repr(raised.value), *map(str, raised.value.args)):
+        assert SECRET not in shown
+
+
+def test_a_redacted_url_keeps_what_helps_to_find_the_mistake() -> None:
+    with pytest.raises(InvalidURLError) as raised:
+        URL.parse(f"postgresql://joe:pa/ss-{SECRET}@db.example.com:1/events")
+    assert "'postgresql://joe:***@db.example.com:1/events'" in str(raised.value)
+    assert "percent-encoded" in str(raised.value)
+
+
+def test_a_numeric_password_in_the_port_position_is_hidden() -> None:
+    with pytest.raises(InvalidURLError) as raised:
+        URL.parse("postgresql://u:123456/db")
+    assert "123456" not in str(raised.value)
+    assert "'postgresql://u:***'" in str(raised.value)
+
+
+def test_a_bracketed_host_must_be_closed() -> None:
+    with pytest.raises(InvalidURLError, match="bracketed"):
+        URL.parse("postgresql://[::1/db")
+    with pytest.raises(InvalidURLError, match="bracketed"):
+        URL.parse("postgresql://[::1]x/db")
+    assert URL.parse("postgresql://[::1]:5433/db").port == 5433
+
+
+def test_str_hides_query_options_that_hold_secrets() -> None:
+    url = make_url(f"postgresql://h/db?sslpassword={SECRET}&schema=s")
+    assert SECRET not in str(url)
+    assert SECRET not in repr(url)
+    assert "schema=s" in str(url)
+    assert url.query["sslpassword"] == SECRET
+    assert SECRET in url.render(hide_password=False)
+
+
+_PASSWORD_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    password=st.lists(
+        st.text(alphabet=_PASSWORD_CHARS, max_size=3) | st.sampled_from("/?#@:&="),
+        min_size=1,
+        max_size=6,
+    ),
+    user=st.sampled_from(["", "u", "joe"]),
+    after=st.sampled_from(["@h:bad/db", "@h:1/db", "@h/db?a=1&a=2", "/db", "@[::1/db", ""]),
+)
+def test_no_part_of_a_password_shows_when_a_url_fails_to_parse(
+    password: list[str], user: str, after: str
+) -> None:
+    secret = SECRET.join(password) + SECRET
+    if not after.startswith("@"):
+        # Without "@host" after it, a password's "@" would make the rest a host: the
+        # string then says something else, and no reading can tell them apart.
+        secret = secret.replace("@", "")
+    text = f"postgresql://{user}:{secret}{after}"
+    shown: list[str] = []
+    try:
+        URL.parse(text)
+    except InvalidURLError as error:
+        shown += [str(error), repr(error)]
+    assert not [message for message in shown if SECRET in message]
+
+
+def test_connect_with_a_slash_in_the_password_does_not_quote_it() -> None:
+    with pytest.raises(InvalidURLError) as raised:
+        tidings.connect("postgresql://u:pa/ss-SECRET@host:1/db")
+    assert "SECRET" not in str(raised.value)
+    assert "'pa'" not in str(raised.value)
+    assert "SECRET" not in repr(raised.value)

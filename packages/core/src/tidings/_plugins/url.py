@@ -18,6 +18,13 @@ __all__ = ["URL", "make_url"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9.\-]*)(?:\+([A-Za-z0-9_.\-]+))?://(.*)$", re.DOTALL)
 _HIDDEN = "***"
+_PORT_AND_AFTER = re.compile(r"(\d{1,5})(?:[/?]|\Z)")
+"""Digits where a port goes, up to the end of the host part."""
+_BRACKETED_HOST = re.compile(r"\[[^\]]*\](?=[:/?]|\Z)")
+"""An IPv6 host such as ``[::1]``, whose colons are not the one before a port."""
+_LOOSE_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_SECRET_VALUE = re.compile(r"([?&][^=&#]*(?:pass|secret)[^=&#]*=)[^&#]*", re.IGNORECASE)
+"""A query option whose name mentions a password or secret, up to its value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +86,8 @@ class URL:
         return replace(self, **changes)
 
     def render(self, *, hide_password: bool = True) -> str:
-        """The config string; the password is shown only when asked for."""
+        """The config string; the password, and any query option whose name mentions a
+        password or secret (``?sslpassword=...``), are shown only when asked for."""
         scheme = self.scheme + (f"+{self.driver}" if self.driver else "")
         netloc = ""
         if self.username is not None or self.password is not None:
@@ -92,7 +100,11 @@ class URL:
             netloc += quote(self.host, safe=":[]")
         if self.port is not None:
             netloc += f":{self.port}"
-        query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in self.query.items())
+        query = "&".join(
+            f"{quote(k, safe='')}="
+            + (_HIDDEN if hide_password and _is_secret_key(k) else quote(v, safe=""))
+            for k, v in self.query.items()
+        )
         return f"{scheme}://{netloc}{quote(self.path, safe='/')}" + (f"?{query}" if query else "")
 
     def __str__(self) -> str:
@@ -110,13 +122,23 @@ def make_url(value: str | URL) -> URL:
 def _split_host_port(hostport: str, text: str) -> tuple[str, int | None]:
     if hostport.startswith("["):
         end = hostport.find("]")
-        host, port_text = hostport[: end + 1], hostport[end + 2 :] if end != -1 else ""
+        after = hostport[end + 1 :] if end != -1 else ""
+        if end == -1 or (after and not after.startswith(":")):
+            raise InvalidURLError(
+                f"{_redact(text)!r}: a bracketed host must be [address] or [address]:port"
+            )
+        host, port_text = hostport[: end + 1], after[1:]
     else:
         host, _, port_text = hostport.partition(":")
     if not port_text:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise InvalidURLError(f"{_redact(text)!r}: port {port_text!r} is not a number in 1-65535")
+    if not _is_port(port_text):
+        # The text is not quoted: "u:secret/db" (a forgotten "@host") puts a password
+        # where the port goes, and so does an unencoded "/" in a password.
+        raise InvalidURLError(
+            f"{_redact(text)!r}: the port is not a number in 1-65535 (a password must "
+            "come before '@host', with '/', '?', '#' and '@' in it percent-encoded)"
+        )
     return host, int(port_text)
 
 
@@ -124,11 +146,57 @@ def _parse_query(query_text: str, text: str) -> dict[str, str]:
     query: dict[str, str] = {}
     for key, value in parse_qsl(query_text, keep_blank_values=True):
         if key in query:
-            raise InvalidURLError(f"{_redact(text)!r}: option {key!r} is given twice")
+            shown = _redact(text)
+            # Named only if the redacted text shows it: otherwise it is part of what
+            # may be a password.
+            option = f"option {key!r}" if key in shown else "an option"
+            raise InvalidURLError(f"{shown!r}: {option} is given twice")
         query[key] = value
     return query
 
 
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) < 65536
+
+
 def _redact(text: str) -> str:
-    """Hide anything between ``user:`` and ``@`` so errors never leak a password."""
-    return re.sub(r"(://[^/@:]*:)[^/@]*@", rf"\g<1>{_HIDDEN}@", text)
+    """``text``, a config string that failed to parse, with whatever could be a password
+    replaced by ``***``, for error messages.
+
+    A malformed string cannot be trusted to follow the grammar, so this assumes the
+    worst. Without ``scheme://`` it is not even a URL, and only a leading ``scheme:`` is
+    kept. A password may hold an unencoded ``/``, ``?``, ``#``, ``:`` or ``@``, so everything
+    after ``://`` up to the *last* ``@`` could be userinfo: only the user name before
+    its first ``:`` is kept. Without an ``@``, a password can still follow the first
+    ``:`` (``u:secret/db``, a forgotten ``@host``), so unless a valid port follows it,
+    all after it is hidden. So are the values of query options whose names mention a
+    password or secret.
+    """
+    head, separator, rest = text.partition("://")
+    if not separator or not _LOOSE_SCHEME.fullmatch(head + ":"):
+        if ":" not in text and "@" not in text:
+            return text  # nothing like user:password in it
+        scheme = _LOOSE_SCHEME.match(text)
+        return (scheme.group(0) if scheme else "") + _HIDDEN
+    userinfo, at, rest = rest.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            rest = f"{user}:{_HIDDEN}@{rest}"
+        elif "@" in userinfo:  # several "@" and no ":": no telling where a user name ends
+            rest = f"{_HIDDEN}@{rest}"
+        else:
+            rest = f"{userinfo}@{rest}"
+    else:
+        bracketed = _BRACKETED_HOST.match(rest)
+        where = rest.find(":", bracketed.end() if bracketed else 0)
+        port = _PORT_AND_AFTER.match(rest, where + 1) if where != -1 else None
+        if where != -1 and not (port and _is_port(port.group(1))):
+            rest = rest[: where + 1] + _HIDDEN
+    return head + separator + _SECRET_VALUE.sub(rf"\g<1>{_HIDDEN}", rest)
+
+
+def _is_secret_key(key: str) -> bool:
+    """Whether a query option's value may be a secret: ``password``, ``sslpassword``..."""
+    lowered = key.lower()
+    return "pass" in lowered or "secret" in lowered

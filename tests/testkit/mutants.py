@@ -1,14 +1,25 @@
-"""Deliberately broken copies of the reference adapter: the suite must catch each one."""
+"""Deliberately broken copies of the reference adapter: the suite must catch each one.
+
+The last four are the races a networked adapter gets wrong (a Redis adapter with Lua
+scripts planted them first): a step that must be atomic is split in two, with a round
+trip between, as a client that reads, decides, then writes would split it. The round
+trip is a short sleep, far shorter than a real network's.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from tidings import Identifier, NoCondition, StoredEvent
-from tidings.adapters import ScanRequest, StreamBatch
+from tidings.adapters import ScanRequest, StreamBatch, build_stored_events, match_retry
 from tidings_memory import MemoryAdapter
+
+ROUND_TRIP = 0.0005
+"""Seconds between the two halves of a split atomic step: half a millisecond."""
 
 
 class IgnoresConditions(MemoryAdapter):
@@ -83,6 +94,91 @@ class InterleavesBatches(MemoryAdapter):
         return results
 
 
+class ChecksConditionBeforeTheWrite(MemoryAdapter):
+    """Reads the stream's head and checks the condition in one step, then writes in
+    another: the check and the write are each atomic, but not together."""
+
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        with self._log.lock:
+            for batch in batches:
+                stream_events = self._log.by_stream.get(batch.stream)
+                last = stream_events[-1] if stream_events else None
+                batch.condition.assert_met_by(last_event=last, stream=batch.stream)
+        time.sleep(ROUND_TRIP)
+        return super().publish([replace(b, condition=NoCondition()) for b in batches])
+
+
+class ChecksIdsBeforeTheWrite(MemoryAdapter):
+    """Asks which ids are stored in one step, then writes (condition checked) in
+    another, without looking at the ids again."""
+
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        log = self._log
+        with log.lock:
+            seen = {i: log.by_id[i] for batch in batches for i in batch.ids if i in log.by_id}
+        retried = [match_retry(b, {i: seen[i] for i in b.ids if i in seen}) for b in batches]
+        time.sleep(ROUND_TRIP)
+        with log.lock:
+            for batch, again in zip(batches, retried):
+                if again is None:
+                    stream_events = log.by_stream.get(batch.stream)
+                    last = stream_events[-1] if stream_events else None
+                    batch.condition.assert_met_by(last_event=last, stream=batch.stream)
+            recorded_at = datetime.now(UTC)
+            results: list[list[StoredEvent]] = []
+            for batch, again in zip(batches, retried):
+                if again is not None:
+                    results.append(again)
+                    continue
+                stream_events = log.by_stream.setdefault(batch.stream, [])
+                new = build_stored_events(
+                    batch,
+                    first_position=len(stream_events),
+                    first_sequence_number=len(log.events) + 1,
+                    recorded_at=recorded_at,
+                )
+                stream_events.extend(new)
+                log.by_category.setdefault(batch.stream.category, []).extend(new)
+                log.events.extend(new)
+                log.by_id.update((event.id, event) for event in new)
+                results.append(new)
+            return results
+
+
+class ScansEagerly(MemoryAdapter):
+    """Reads the whole scope before yielding the first event."""
+
+    def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
+        return iter(list(super().scan(request)))
+
+
+class AtomicOnlyWithoutContention(MemoryAdapter):
+    """A multi-stream publish is one atomic step when no other publish is in flight;
+    under contention it falls back to one stream at a time, as a client whose
+    transaction keeps aborting might."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._in_flight = 0
+        self._counter = threading.Lock()
+
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        with self._counter:
+            self._in_flight += 1
+            contended = self._in_flight > 1
+        try:
+            if len(batches) < 2 or not contended:
+                return super().publish(batches)
+            results = []
+            for batch in batches:
+                results.append(super().publish([batch])[0])
+                time.sleep(ROUND_TRIP)
+            return results
+        finally:
+            with self._counter:
+                self._in_flight -= 1
+
+
 MUTANTS = [
     IgnoresConditions,
     PositionsFromOne,
@@ -94,4 +190,8 @@ MUTANTS = [
     LatestIsOldest,
     ChecksOutsideTheLock,
     InterleavesBatches,
+    ChecksConditionBeforeTheWrite,
+    ChecksIdsBeforeTheWrite,
+    ScansEagerly,
+    AtomicOnlyWithoutContention,
 ]

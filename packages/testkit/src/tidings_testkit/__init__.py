@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tidings_testkit.async_face import BlockingView, async_face_store
+    from tidings_testkit.async_face import BlockingView, async_face_of, async_face_store
     from tidings_testkit.builders import NewEventBuilder, StoredEventBuilder
     from tidings_testkit.conformance import AsyncEventStoreSuite, EventStoreSuite
     from tidings_testkit.factory import StoreFactory
@@ -38,12 +38,14 @@ __all__ = [
     "StoredEventBuilder",
     "SuiteIntegrityError",
     "WritingSuite",
+    "async_face_of",
     "async_face_store",
     "requires",
 ]
 
 _HOMES = {
     "BlockingView": "async_face",
+    "async_face_of": "async_face",
     "async_face_store": "async_face",
     "AdapterSuite": "suite",
     "SuiteIntegrityError": "suite",

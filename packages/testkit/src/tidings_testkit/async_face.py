@@ -20,8 +20,9 @@ from typing import Any, TypeVar, cast
 
 import tidings
 from tidings import AsyncEventStore, AsyncProjectionStore, AsyncScope, EventStore
+from tidings.adapters import AsyncStorageAdapter
 
-__all__ = ["BlockingView", "async_face_store"]
+__all__ = ["BlockingView", "async_face_of", "async_face_store"]
 
 T = TypeVar("T")
 
@@ -144,3 +145,11 @@ def async_face_store(url: str, **options: Any) -> EventStore:
         loop.stop()
         raise
     return cast(EventStore, BlockingView(store, loop, owns_loop=True))
+
+
+def async_face_of(adapter: AsyncStorageAdapter) -> EventStore:
+    """An :class:`~tidings.AsyncEventStore` around an adapter object, seen through a
+    blocking view: for adapters that are not registered under a scheme (a sync adapter
+    gets its async face with ``ThreadBridge(adapter)``)."""
+    loop = _LoopThread()
+    return cast(EventStore, BlockingView(AsyncEventStore(adapter), loop, owns_loop=True))

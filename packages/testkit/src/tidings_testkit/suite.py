@@ -71,12 +71,15 @@ class AdapterSuite:
 
     - ``url``: a config string that opens a fresh, empty store each time;
     - ``expected_failures``: ``{test_name: reason}``, run as strict xfails;
-    - ``capabilities``: overrides the capabilities the adapter declares.
+    - ``capabilities``: overrides the capabilities the adapter declares;
+    - ``scan_page_size``: the most events the adapter's scans read at once (default
+      1000); the laziness test writes two pages' worth.
     """
 
     url: ClassVar[str | None] = None
     expected_failures: ClassVar[Mapping[str, str]] = {}
     capabilities: ClassVar[frozenset[Capability] | None] = None
+    scan_page_size: ClassVar[int] = 1000
 
     def connect(self, url: str, **options: Any) -> EventStore:
         """Open the store a test uses. The sync suites call :func:`tidings.connect`; the

@@ -1,14 +1,24 @@
-"""Contract rules 5, 7, 12 and 13 under real threads: one store, many writers and readers."""
+"""Contract rules 5, 7-13 under real threads: one store, many writers and readers.
+
+Each race test is built to fail for one way of getting atomicity wrong, which
+``tests/testkit/mutants.py`` plants on purpose: a condition or an id looked up outside
+the atomic step, a multi-stream publish that is atomic only when nobody else writes.
+The tests check every outcome, not only the final counts, because those bugs keep the
+counts right.
+"""
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections import Counter
+import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tidings import (
+    Batch,
     CategoryIdentifier,
     CategoryScope,
     EventStore,
@@ -19,6 +29,7 @@ from tidings import (
     StreamIdentifier,
     StreamScope,
     UnmetWriteConditionError,
+    WriteCondition,
     position_is,
 )
 from tidings_testkit.suite import AdapterSuite
@@ -26,6 +37,8 @@ from tidings_testkit.suite import AdapterSuite
 __all__ = ["ConcurrencySuite"]
 
 WRITERS = 8
+RACE_ROUNDS = 12
+"""Rounds of the concurrent-retry race; each one is a fresh chance to store a batch twice."""
 
 
 def _run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
@@ -41,6 +54,12 @@ def _run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(start, range(count)))
+
+
+def _send(
+    stream: StreamScope, batch: list[NewEvent], condition: WriteCondition | None, _writer: int
+) -> list[StoredEvent]:
+    return stream.publish(events=batch, condition=condition)
 
 
 class ConcurrencySuite(AdapterSuite):
@@ -91,6 +110,124 @@ class ConcurrencySuite(AdapterSuite):
         assert Counter(e.payload["writer"] for e in stored) == dict.fromkeys(
             range(4), successes_each
         )
+
+    def test_a_successful_position_check_lands_right_after_that_position(
+        self, store: EventStore
+    ) -> None:
+        """``position_is(n)`` that succeeds must have appended at n + 1: a condition
+        checked outside the atomic step lets two writers pass ``position_is(n)`` and both
+        write, one of them further on, while positions stay contiguous and counts right."""
+        stream = store.stream(category="race", stream="checked")
+        attempts_each = 25
+
+        def write(writer: int) -> list[tuple[int | None, int]]:
+            landed: list[tuple[int | None, int]] = []
+            for n in range(attempts_each):
+                latest = stream.latest()
+                expected = None if latest is None else latest.position
+                try:
+                    stored = stream.publish(
+                        events=[NewEvent(name="e", payload={"w": writer, "n": n, "x": expected})],
+                        condition=position_is(expected),
+                    )
+                except UnmetWriteConditionError:
+                    continue
+                landed.append((expected, stored[0].position))
+            return landed
+
+        results = _run_together(WRITERS, write)
+        assert all(isinstance(r, list) for r in results), results
+        landed = [pair for result in results for pair in result]
+        wrong = [(x, p) for x, p in landed if p != (0 if x is None else x + 1)]
+        assert wrong == [], f"position_is(n) succeeded but landed elsewhere: {wrong[:5]}"
+        stored = stream.read()
+        assert [e.position for e in stored] == list(range(len(landed)))
+        assert all(e.payload["x"] == (None if e.position == 0 else e.position - 1) for e in stored)
+
+    def test_concurrent_retries_of_one_batch_store_it_exactly_once(self, store: EventStore) -> None:
+        """Eight writers send the same id-tagged batch at once: one stores it, the others
+        get it back as an exact retry (with or without a condition, rule 10). Ids looked
+        up outside the atomic step let several writers store it."""
+        for round_ in range(RACE_ROUNDS):
+            stream = store.stream(category="retry", stream=f"s{round_}")
+            batch = [NewEvent(name="e", id=str(uuid.uuid4()), payload={"i": i}) for i in range(3)]
+            condition = position_is(None) if round_ % 2 else None
+            results = _run_together(WRITERS, functools.partial(_send, stream, batch, condition))
+            stored = stream.read()
+            assert [e.id for e in stored] == [e.id for e in batch], f"round {round_}: {stored}"
+            assert [e.position for e in stored] == [0, 1, 2]
+            assert results == [stored] * WRITERS, f"round {round_}: {results}"
+
+    def test_multi_stream_publishes_racing_single_stream_writers_are_all_or_nothing(
+        self, store: EventStore
+    ) -> None:
+        """Multi-stream publishes whose last stream carries a condition race with plain
+        writers on the same streams. Each multi-stream publish lands in every stream or
+        in none, as it reported; a publish that is atomic only without contention
+        leaves the first streams written when the last one's condition fails."""
+        category = store.category(category="race")
+        streams = ("a", "b", "c")
+        rounds = 20
+        multi_writers = WRITERS // 2
+        finished: list[int] = []
+        done = threading.Event()
+
+        def multi(writer: int) -> list[tuple[str, dict[str, list[StoredEvent]] | None]]:
+            outcomes: list[tuple[str, dict[str, list[StoredEvent]] | None]] = []
+            try:
+                for n in range(rounds):
+                    tag = f"m{writer}-{n}"
+                    last = category.stream("c").latest()
+                    batches = {
+                        name: Batch([NewEvent(name="multi", payload={"tag": tag})])
+                        for name in streams
+                    }
+                    batches["c"] = Batch(
+                        [NewEvent(name="multi", payload={"tag": tag})],
+                        condition=position_is(None if last is None else last.position),
+                    )
+                    try:
+                        outcomes.append((tag, category.publish(streams=batches)))
+                    except UnmetWriteConditionError:
+                        outcomes.append((tag, None))
+            finally:
+                finished.append(writer)
+                if len(finished) == multi_writers:
+                    done.set()
+            return outcomes
+
+        def single(writer: int) -> list[str]:
+            """Write until every multi-stream writer is done, so they always contend."""
+            tags = []
+            n = 0
+            while not done.is_set() or n < rounds:
+                tag = f"s{writer}-{n}"
+                name = streams[(writer + n) % len(streams)]
+                event = NewEvent(name="single", payload={"tag": tag})
+                category.stream(name).publish(events=[event])
+                tags.append(tag)
+                n += 1
+            return tags
+
+        results = _run_together(WRITERS, lambda i: multi(i) if i % 2 else single(i))
+        assert all(isinstance(r, list) for r in results), results
+        found: dict[str, dict[str, list[StoredEvent]]] = defaultdict(dict)
+        for event in category.read():
+            found[event.payload["tag"]].setdefault(event.stream, []).append(event)
+        outcomes = [outcome for r in results[1::2] for outcome in r]
+        partial = [
+            (tag, sorted(found.get(tag, {})), "ok" if result else "failed")
+            for tag, result in outcomes
+            if found.get(tag, {}) != (result or {})
+        ]
+        assert partial == [], f"multi-stream publishes not all or nothing: {partial[:5]}"
+        assert any(result for _, result in outcomes), "no multi-stream publish ever succeeded"
+        singles = sorted(tag for r in results[0::2] for tag in r)
+        assert sorted(tag for tag in found if tag.startswith("s")) == singles
+        assert all(len(found[tag]) == 1 for tag in singles)
+        for name in streams:
+            positions = [e.position for e in category.stream(name).read()]
+            assert positions == list(range(len(positions)))
 
     def test_unchecked_writers_keep_batches_contiguous(self, store: EventStore) -> None:
         stream = store.stream(category="race", stream="s")

@@ -117,6 +117,30 @@ class ReadingSuite(AdapterSuite):
         del iterator
         assert len(store.log().read()) == 5
 
+    def test_a_scan_reads_page_by_page_so_it_sees_events_published_while_it_runs(
+        self, store: EventStore
+    ) -> None:
+        """Rule 16, observably: a paged scan reads each page when it gets there, so an
+        event published after the first step but before the scan reaches it is yielded.
+        A scan that reads everything at its first step (``iter(list(...))``, or one
+        query drained at once) cannot yield it. Two pages are written first, so the scan
+        has to fetch a second page; ``scan_page_size`` is the adapter's largest page."""
+        stream = store.stream(category="c", stream="lazy")
+        before = 2 * self.scan_page_size
+        stream.publish(events=events(before))
+        iterator = stream.iterate()
+        first = next(iterator)
+        assert first.position == 0
+        later = stream.publish(events=[NewEvent(name="published-while-scanning")])
+        rest = list(iterator)
+        assert len(rest) == before, (
+            "the scan did not yield an event published after its first step: it read "
+            "everything before yielding (or its pages hold more than "
+            f"scan_page_size={self.scan_page_size} events)"
+        )
+        assert rest[-1] == later[0]
+        assert [e.position for e in rest] == list(range(1, before + 1))
+
     def test_a_scope_is_iterable(self, store: EventStore) -> None:
         store.stream(category="c", stream="s").publish(events=events(3))
         assert [e.position for e in store.stream(category="c", stream="s")] == [0, 1, 2]

@@ -27,7 +27,10 @@ from psycopg import sql
 __all__ = [
     "URL_ENV",
     "SchemaFactory",
+    "SchemaPool",
     "postgres_url",
+    "reused_schemas",
+    "schema_pool",
     "schemas",
     "throwaway_postgresql",
     "throwaway_postgresql_as_postgres_user",
@@ -164,3 +167,67 @@ def schemas(postgres_url: str) -> Iterator[SchemaFactory]:
     factory = SchemaFactory(postgres_url)
     yield factory
     factory.drop_all()
+
+
+class SchemaPool(SchemaFactory):
+    """Schemas that outlive a test: created by the first store that opens one, emptied
+    when the test ends (``TRUNCATE ... RESTART IDENTITY``, so sequence numbers start at 1
+    again) and handed to the next test. The conformance suite opens thousands of stores,
+    and creating and dropping a schema for each was most of its time; the schema's
+    creation itself stays covered by the adapter's own tests."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._free: list[str] = []
+        self._lent: list[str] = []
+        self._admin: psycopg.Connection[tuple[Any, ...]] | None = None
+
+    def name(self) -> str:
+        name = self._free.pop() if self._free else super().name()
+        self._lent.append(name)
+        return name
+
+    def release(self) -> None:
+        """Empty every schema lent since the last release, and take them back."""
+        conn = self._admin_connection()
+        for name in self._lent:
+            tables = [
+                sql.SQL("{}.{}").format(sql.Identifier(name), sql.Identifier(table))
+                for table in ("events", "projections")
+                if conn.execute("SELECT to_regclass(%s)", [f'"{name}".{table}']).fetchone()
+                != (None,)
+            ]
+            if tables:
+                conn.execute(
+                    sql.SQL("TRUNCATE {} RESTART IDENTITY").format(sql.SQL(", ").join(tables))
+                )
+        self._free.extend(self._lent)
+        self._lent.clear()
+
+    def _admin_connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        if self._admin is None or self._admin.closed:
+            self._admin = self.connect()
+            # The events table refuses TRUNCATE through a trigger; this session may skip it.
+            self._admin.execute("SET session_replication_role = replica")
+        return self._admin
+
+    def close(self) -> None:
+        """Close the admin connection that empties the schemas."""
+        if self._admin is not None:
+            self._admin.close()
+
+
+@pytest.fixture(scope="session")
+def schema_pool(postgres_url: str) -> Iterator[SchemaPool]:
+    """The session's reusable schemas, dropped when the session ends."""
+    pool = SchemaPool(postgres_url)
+    yield pool
+    pool.close()
+    pool.drop_all()
+
+
+@pytest.fixture
+def reused_schemas(schema_pool: SchemaPool) -> Iterator[SchemaPool]:
+    """Empty schemas for one test, taken from (and given back to) the session's pool."""
+    yield schema_pool
+    schema_pool.release()

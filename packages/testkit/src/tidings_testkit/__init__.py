@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from tidings_testkit.builders import NewEventBuilder, StoredEventBuilder
     from tidings_testkit.conformance import AsyncEventStoreSuite, EventStoreSuite
     from tidings_testkit.factory import StoreFactory
-    from tidings_testkit.suite import AdapterSuite, SuiteIntegrityError, requires
+    from tidings_testkit.suite import AdapterSuite, Location, SuiteIntegrityError, requires
+    from tidings_testkit.suites.capabilities import CapabilitySuite
     from tidings_testkit.suites.concurrency import ConcurrencySuite
     from tidings_testkit.suites.errors import ErrorSuite
     from tidings_testkit.suites.model import ModelSuite
@@ -26,9 +27,11 @@ __all__ = [
     "AdapterSuite",
     "AsyncEventStoreSuite",
     "BlockingView",
+    "CapabilitySuite",
     "ConcurrencySuite",
     "ErrorSuite",
     "EventStoreSuite",
+    "Location",
     "ModelSuite",
     "NewEventBuilder",
     "ProjectionSuite",
@@ -49,12 +52,14 @@ _HOMES = {
     "async_face_store": "async_face",
     "AdapterSuite": "suite",
     "SuiteIntegrityError": "suite",
+    "Location": "suite",
     "requires": "suite",
     "StoreFactory": "factory",
     "AsyncEventStoreSuite": "conformance",
     "EventStoreSuite": "conformance",
     "NewEventBuilder": "builders",
     "StoredEventBuilder": "builders",
+    "CapabilitySuite": "suites.capabilities",
     "ConcurrencySuite": "suites.concurrency",
     "ErrorSuite": "suites.errors",
     "ModelSuite": "suites.model",

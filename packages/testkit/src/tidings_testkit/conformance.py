@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tidings import EventStore
-from tidings_testkit.async_face import async_face_store
+from tidings_testkit.suites.capabilities import CapabilitySuite
 from tidings_testkit.suites.concurrency import ConcurrencySuite
 from tidings_testkit.suites.errors import ErrorSuite
 from tidings_testkit.suites.model import ModelSuite
@@ -25,11 +22,13 @@ class EventStoreSuite(
     ConcurrencySuite,
     StatefulSuite,
     ProjectionSuite,
+    CapabilitySuite,
 ):
     """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>``
     and set ``url``.
 
-    The projection tests run only on adapters with ``Capability.PROJECTION_STORAGE``."""
+    Tests that need a capability (projections, persistence, several processes, ordering
+    levels) run only on stores that declare it, and prove it."""
 
 
 class AsyncEventStoreSuite(EventStoreSuite):
@@ -39,5 +38,4 @@ class AsyncEventStoreSuite(EventStoreSuite):
     Subclass it as ``Test<YourAdapter>Async`` beside the sync suite, with the same
     ``url`` (or a ``make_store`` fixture that opens stores with ``self.connect``)."""
 
-    def connect(self, url: str, **options: Any) -> EventStore:
-        return async_face_store(url, **options)
+    face = "async"

@@ -8,14 +8,18 @@ A third party proves an adapter in a few lines::
         url = "mydb://localhost/test"
 
 or, when each store needs its own file or schema, by overriding the ``make_store``
-fixture to return a :class:`~tidings_testkit.StoreFactory`.
+fixture to return a :class:`~tidings_testkit.StoreFactory` whose stores are opened with
+:meth:`AdapterSuite.connect`. Stores opened that way can be reopened (the
+``persistent`` test) and opened from other processes (the ``multi-process`` test); a
+suite that only sets ``url`` gets a fresh store from every connect, so those tests skip.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeVar
 
 import pytest
 
@@ -23,10 +27,19 @@ import tidings
 from tidings import Capability, EventStore
 from tidings_testkit.factory import StoreFactory
 
-__all__ = ["AdapterSuite", "SuiteIntegrityError", "requires"]
+__all__ = ["AdapterSuite", "Location", "SuiteIntegrityError", "requires"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 REQUIRES_ATTRIBUTE = "__tidings_requires__"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a store lives: the config string and keyword options that opened it, so a
+    test can open the same store again, in this process or in another one."""
+
+    url: str
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class SuiteIntegrityError(TypeError):
@@ -80,12 +93,56 @@ class AdapterSuite:
     expected_failures: ClassVar[Mapping[str, str]] = {}
     capabilities: ClassVar[frozenset[Capability] | None] = None
     scan_page_size: ClassVar[int] = 1000
+    face: ClassVar[Literal["sync", "async"]] = "sync"
+    """Which API the tests drive: :class:`~tidings.EventStore`, or
+    :class:`~tidings.AsyncEventStore` behind a blocking view (``AsyncEventStoreSuite``)."""
 
     def connect(self, url: str, **options: Any) -> EventStore:
-        """Open the store a test uses. The sync suites call :func:`tidings.connect`; the
-        async suites open an :class:`~tidings.AsyncEventStore` behind a blocking view.
-        A ``make_store`` fixture that opens its own URLs should open them with this."""
-        return tidings.connect(url, **options)
+        """Open the store a test uses, on this suite's face, and remember where it lives.
+
+        The sync suites call :func:`tidings.connect`; the async suites open an
+        :class:`~tidings.AsyncEventStore` behind a blocking view. A ``make_store``
+        fixture that opens its own URLs should open them with this, so the capability
+        tests can reopen them and reach them from other processes.
+        """
+        if self.face == "async":
+            from tidings_testkit.async_face import async_face_store
+
+            store = async_face_store(url, **options)
+        else:
+            store = tidings.connect(url, **options)
+        self._locations[id(store)] = Location(url, dict(options))
+        return store
+
+    @property
+    def _locations(self) -> dict[int, Location | None]:
+        """Where each store this test opened lives (None: nowhere it can be found again)."""
+        found: dict[int, Location | None] | None = self.__dict__.get("_tidings_locations")
+        if found is None:
+            found = self.__dict__["_tidings_locations"] = {}
+        return found
+
+    def location(self, store: EventStore) -> Location:
+        """Where ``store`` lives; skips the test when the suite cannot tell."""
+        location = self._locations.get(id(store))
+        if location is None:
+            pytest.skip(
+                "this suite cannot open its stores again: a suite that sets only `url` gets "
+                "a fresh store from each connect. Override `make_store` to open each store "
+                "at a location of its own with `self.connect(url, **options)`."
+            )
+        return location
+
+    def reopen(self, make_store: Callable[[], EventStore], store: EventStore) -> EventStore:
+        """Open the location of ``store`` again as a new store object, closed at teardown:
+        with the factory's own ``reopen`` if it has one, else by connecting again."""
+        if isinstance(make_store, StoreFactory) and make_store.can_reopen:
+            return make_store.reopen(store)
+        location = self.location(store)
+        again = self.connect(location.url, **location.options)
+        if isinstance(make_store, StoreFactory):
+            make_store.adopt(again)
+        return again
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -99,7 +156,13 @@ class AdapterSuite:
                 f"{type(self).__name__} must set `url` or override the `make_store` fixture"
             )
         url = self.url
-        factory = StoreFactory(lambda: self.connect(url))
+
+        def fresh() -> EventStore:
+            store = self.connect(url)
+            self._locations[id(store)] = None  # connecting to `url` again gives a fresh store
+            return store
+
+        factory = StoreFactory(fresh)
         yield factory
         factory.close()
 

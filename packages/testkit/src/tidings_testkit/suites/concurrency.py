@@ -34,7 +34,7 @@ from tidings import (
 )
 from tidings_testkit.suite import AdapterSuite
 
-__all__ = ["ConcurrencySuite"]
+__all__ = ["ConcurrencySuite", "tail_while_writing"]
 
 WRITERS = 8
 RACE_ROUNDS = 12
@@ -254,47 +254,52 @@ class ConcurrencySuite(AdapterSuite):
         assert numbers == sorted(set(numbers))
 
     def test_tailing_readers_never_miss_an_event(self, store: EventStore) -> None:
-        scope: LogScope | CategoryScope | StreamScope
-        if store.ordering is Ordering.LOG:
-            scope = store.log()
-            targets = [("a", "s1"), ("a", "s2"), ("b", "s3"), ("b", "s4")]
-        elif store.ordering is Ordering.CATEGORY:
-            scope = store.category(category="a")
-            targets = [("a", "s1"), ("a", "s2"), ("a", "s3"), ("b", "s4")]
-        else:
-            scope = store.stream(category="a", stream="s1")
-            targets = [("a", "s1"), ("a", "s1"), ("a", "s2"), ("b", "s3")]
-        done = threading.Event()
-        seen: list[StoredEvent] = []
+        tail_while_writing(store, publishes=40)
 
-        def tail() -> None:
-            after = 0
-            finished = False
-            while not finished:
-                finished = done.is_set()  # read once more after writers finish
-                for event in scope.iterate(after=after):
-                    seen.append(event)
-                    after = event.sequence_number
 
-        def write(writer: int) -> None:
-            category, stream = targets[writer]
-            for n in range(40):
-                store.stream(category=category, stream=stream).publish(
-                    events=[
-                        NewEvent(name="e", payload={"w": writer, "n": n, "i": i}) for i in range(2)
-                    ]
-                )
+def tail_while_writing(store: EventStore, *, publishes: int) -> None:
+    """Rule 12: a reader polls the scope at the store's ordering level with ``after``
+    while four writers publish, some inside the scope and some outside; it must see
+    every event of the scope, in order, exactly once."""
+    scope: LogScope | CategoryScope | StreamScope
+    if store.ordering is Ordering.LOG:
+        scope = store.log()
+        targets = [("a", "s1"), ("a", "s2"), ("b", "s3"), ("b", "s4")]
+    elif store.ordering is Ordering.CATEGORY:
+        scope = store.category(category="a")
+        targets = [("a", "s1"), ("a", "s2"), ("a", "s3"), ("b", "s4")]
+    else:
+        scope = store.stream(category="a", stream="s1")
+        targets = [("a", "s1"), ("a", "s1"), ("a", "s2"), ("b", "s3")]
+    done = threading.Event()
+    seen: list[StoredEvent] = []
 
-        reader = threading.Thread(target=tail)
-        reader.start()
-        try:
-            results = _run_together(len(targets), write)
-        finally:
-            done.set()
-            reader.join()
-        assert results == [None] * len(targets)
-        assert seen == scope.read()
-        assert len(seen) == sum(1 for c, s in targets if _in_scope(scope, c, s)) * 80
+    def tail() -> None:
+        after = 0
+        finished = False
+        while not finished:
+            finished = done.is_set()  # read once more after writers finish
+            for event in scope.iterate(after=after):
+                seen.append(event)
+                after = event.sequence_number
+
+    def write(writer: int) -> None:
+        category, stream = targets[writer]
+        for n in range(publishes):
+            store.stream(category=category, stream=stream).publish(
+                events=[NewEvent(name="e", payload={"w": writer, "n": n, "i": i}) for i in range(2)]
+            )
+
+    reader = threading.Thread(target=tail)
+    reader.start()
+    try:
+        results = _run_together(len(targets), write)
+    finally:
+        done.set()
+        reader.join()
+    assert results == [None] * len(targets)
+    assert seen == scope.read()
+    assert len(seen) == sum(1 for c, s in targets if _in_scope(scope, c, s)) * 2 * publishes
 
 
 def _in_scope(scope: LogScope | CategoryScope | StreamScope, category: str, stream: str) -> bool:

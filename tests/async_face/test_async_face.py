@@ -7,7 +7,9 @@ conformance suite also runs through the async face, in tests/conformance.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from pathlib import Path
@@ -263,5 +265,119 @@ def test_the_bridge_does_not_block_the_event_loop(tmp_path: Path) -> None:
                 blocker.close()
             assert ticks > 10  # the loop kept running while the write waited for the lock
             assert len(await store.log().read()) == 1
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_bridged_publish_has_settled_when_the_cancellation_arrives(
+    tmp_path: Path,
+) -> None:
+    """Issue 14, item 6: the thread's publish must not land after the caller regained
+    control. Another connection holds SQLite's write lock, so the publish is surely under
+    way in its thread (waiting for the lock) when the task is cancelled; the lock is let
+    go a little later, from a thread of its own."""
+    path = tmp_path / "events.db"
+
+    async def main() -> None:
+        async with await tidings.connect_async(f"sqlite:///{path}", busy_timeout=10) as store:
+            stream = store.stream(category="c", stream="s")
+            blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            blocker.execute("BEGIN IMMEDIATE")
+            releaser = threading.Timer(0.6, blocker.rollback)
+            try:
+                task = asyncio.create_task(stream.publish(events=_events(3000)))
+                await asyncio.sleep(0.3)  # the worker thread is now waiting for the lock
+                assert not task.done()
+                releaser.start()
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                seen_at_once = len(await stream.read())
+                releaser.join()
+                await asyncio.sleep(0.5)  # time for a write still under way to land
+                seen_later = len(await stream.read())
+            finally:
+                releaser.cancel()
+                releaser.join()
+                blocker.close()
+            assert seen_at_once in (0, 3000)
+            assert seen_later == seen_at_once, "the cancelled publish changed the store later"
+
+    asyncio.run(main())
+
+
+def test_a_bridged_call_cancelled_before_its_thread_starts_never_runs(tmp_path: Path) -> None:
+    """With every worker busy, a queued call that is cancelled is dropped, not run."""
+
+    async def main() -> None:
+        adapter = ThreadBridge(
+            tidings.connect(f"sqlite:///{tmp_path}/events.db").adapter, max_workers=1
+        )
+        store = AsyncEventStore(adapter)
+        path = tmp_path / "events.db"
+        blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        blocker.execute("BEGIN IMMEDIATE")
+        releaser = threading.Timer(0.5, blocker.rollback)
+        try:
+            first = asyncio.create_task(
+                store.stream(category="c", stream="a").publish(events=_events(1))
+            )
+            await asyncio.sleep(0.2)  # the one worker waits for the lock
+            queued = asyncio.create_task(
+                store.stream(category="c", stream="b").publish(events=_events(1))
+            )
+            await asyncio.sleep(0.05)
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+            assert not first.done()  # cancelled at once: it never waited for the worker
+            releaser.start()
+            await first
+        finally:
+            releaser.cancel()
+            releaser.join()
+            blocker.close()
+        assert [e.stream for e in await store.log().read()] == ["a"]
+        await store.aclose()
+
+    asyncio.run(main())
+
+
+def test_the_memory_store_lets_other_tasks_run_while_writers_are_busy() -> None:
+    """Issue 14, item 8: a heartbeat task keeps beating while ten writer tasks publish
+    and read; the direct bridge yields to the loop before every call."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        async with await tidings.connect_async("memory://") as store:
+            beats: list[float] = []
+            running = True
+
+            async def heartbeat() -> None:
+                while running:
+                    await asyncio.sleep(0.001)
+                    beats.append(loop.time())
+
+            async def writer(number: int) -> None:
+                stream = store.stream(category="c", stream=f"s{number}")
+                for _ in range(500):
+                    await stream.publish(events=_events(5))
+                assert len(await stream.read()) == 2500
+
+            beating = asyncio.create_task(heartbeat())
+            await asyncio.sleep(0.01)
+            started = loop.time()
+            await asyncio.gather(*(writer(n) for n in range(10)))
+            finished = loop.time()
+            running = False
+            await beating
+            assert len(await store.log().read()) == 25_000
+        during = [started, *(beat for beat in beats if started < beat < finished), finished]
+        longest = max(later - earlier for earlier, later in itertools.pairwise(during))
+        # Without yielding, the writers run one after another and the heartbeat waits for
+        # the whole run; with it, for one call of each writer: milliseconds (the bound
+        # leaves room for a garbage collection or a busy machine).
+        assert len(during) > 20, f"the heartbeat beat {len(during) - 2} times in the run"
+        assert longest < (finished - started) / 4, (longest, finished - started)
 
     asyncio.run(main())

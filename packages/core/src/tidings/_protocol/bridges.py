@@ -2,16 +2,17 @@
 
 Any sync-only adapter is served by :class:`ThreadBridge`, which runs it in a bounded
 thread pool so the event loop never blocks. Adapters whose calls never block on I/O (the
-in-memory one) use :class:`DirectBridge`, which calls them on the loop itself.
+in-memory one) use :class:`DirectBridge`, which calls them on the loop itself and lets
+other tasks run before each call.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
@@ -22,15 +23,25 @@ from tidings._protocol.capabilities import Ordering
 from tidings._protocol.requests import ScanRequest, StreamBatch
 from tidings._query.model import Query
 
+if TYPE_CHECKING:
+    import asyncio
+
 __all__ = ["DirectBridge", "ThreadBridge"]
 
 T = TypeVar("T")
 CHUNK = 500
 """Events a bridged scan moves from its worker thread per hop."""
 
+DIRECT_CHUNK = 100
+"""Events a direct scan takes between two turns of the event loop: other tasks wait for
+at most this many events of each running scan."""
+
 
 class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
     """Serves the async protocol from a sync adapter through ``_call``."""
+
+    chunk = CHUNK
+    """Events a scan takes per ``_call``."""
 
     def __init__(self, adapter: StorageAdapter) -> None:
         self.adapter = adapter
@@ -55,7 +66,7 @@ class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
     async def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
         events = await self._call(self.adapter.scan, request)
         try:
-            while chunk := await self._call(_take, events, CHUNK):
+            while chunk := await self._call(_take, events, self.chunk):
                 for event in chunk:
                     yield event
         finally:
@@ -104,8 +115,10 @@ def _take(events: Iterator[StoredEvent], count: int) -> list[StoredEvent]:
 class ThreadBridge(_Bridge):
     """Runs a sync adapter in a bounded thread pool, off the event loop.
 
-    A cancelled call stops waiting at once; the worker finishes the sync call, which is
-    atomic, so a cancelled publish leaves the whole batch or nothing.
+    A cancelled call that has not started yet never runs. One that has started cannot be
+    stopped in its thread, so the caller waits for it to finish before the cancellation
+    is raised: when control returns, the call has settled (a publish is wholly stored or
+    not at all) and it changes the store no further.
     """
 
     def __init__(self, adapter: StorageAdapter, *, max_workers: int = 8) -> None:
@@ -115,18 +128,48 @@ class ThreadBridge(_Bridge):
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         import asyncio  # here, so that importing tidings does not import asyncio
 
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+        work = self._executor.submit(function, *args)
+        waiter = asyncio.wrap_future(work)
+        try:
+            # Shielded: cancelling the caller must not mark the work cancelled while
+            # its thread is still running it.
+            return await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            if not work.cancel():  # already running: wait until it has settled
+                await _settled(waiter)
+            raise
 
     async def aclose(self) -> None:
         await self._call(self.adapter.close)
         self._executor.shutdown(wait=False)
 
 
+async def _settled(waiter: asyncio.Future[Any]) -> None:
+    """Wait until the thread's call behind ``waiter`` is done, through any further
+    cancellations: the caller is cancelled already, and it re-raises the first one."""
+    import asyncio
+
+    while not waiter.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([waiter])
+    if not waiter.cancelled():
+        waiter.exception()  # retrieved: the cancelled caller never looks at the outcome
+
+
 class DirectBridge(_Bridge):
-    """Calls a sync adapter on the event loop: only for adapters that never block on I/O."""
+    """Calls a sync adapter on the event loop: only for adapters that never block on I/O.
+
+    Each call first lets the other tasks of the loop run (a scan does so between chunks
+    of :data:`DIRECT_CHUNK` events), so a busy store never starves a loop that serves
+    others. A call cancelled there has not started.
+    """
+
+    chunk = DIRECT_CHUNK
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        import asyncio
+
+        await asyncio.sleep(0)
         return function(*args)
 
     async def aclose(self) -> None:

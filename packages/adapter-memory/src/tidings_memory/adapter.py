@@ -2,6 +2,10 @@
 
 ``memory://`` opens a private store; ``memory://name`` opens the store of that name,
 shared by everyone in the process who opens the same name.
+
+Like a database, the store owns its events: it keeps private copies of payloads and
+metadata and hands every caller fresh copies, so no caller can change a stored event by
+mutating what it published or read.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Self
+from typing import Any, Self
 
 from tidings.adapters import (
     URL,
@@ -35,16 +39,24 @@ from tidings_memory.projections import MemoryProjectionStorage
 __all__ = ["MemoryAdapter", "MemoryOptions"]
 
 
+MAX_PAGE_SIZE = 1_000_000
+"""The most events a scan may copy out per lock acquisition."""
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryOptions:
     """Options of ``memory://``."""
 
     page_size: int = 1000
-    """How many events a lazy scan copies out per lock acquisition."""
+    """How many events a lazy scan copies out per lock acquisition (1 to
+    :data:`MAX_PAGE_SIZE`)."""
 
     def __post_init__(self) -> None:
-        if self.page_size < 1:
-            raise ConfigurationError(f"page_size must be >= 1, got {self.page_size}")
+        size = self.page_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+            raise ConfigurationError(
+                f"option 'page_size' must be an int from 1 to {MAX_PAGE_SIZE}, got {size!r}"
+            )
 
 
 @dataclass(slots=True)
@@ -89,7 +101,12 @@ class MemoryAdapter(StorageAdapter):
     @classmethod
     def from_url(cls, url: URL, options: MemoryOptions) -> Self:
         if url.path or url.username or url.port:
-            raise ConfigurationError(f"{url} is not a memory URL; use memory:// or memory://name")
+            # Not quoted: a password with an unencoded "/" (memory://u:/secret@h) parses
+            # as part of the path.
+            raise ConfigurationError(
+                "a memory:// config string names at most a store (memory://name), without "
+                "a path, user or port; use memory:// or memory://name"
+            )
         return cls(name=url.host, options=options)
 
     @classmethod
@@ -114,7 +131,7 @@ class MemoryAdapter(StorageAdapter):
             results: list[list[StoredEvent]] = []
             for batch, retried in zip(batches, planned):
                 if retried is not None:
-                    results.append(retried)
+                    results.append([_detached(event) for event in retried])
                     continue
                 stream_events = log.by_stream.setdefault(batch.stream, [])
                 new = build_stored_events(
@@ -123,10 +140,13 @@ class MemoryAdapter(StorageAdapter):
                     first_sequence_number=len(log.events) + 1,
                     recorded_at=recorded_at,
                 )
-                stream_events.extend(new)
-                log.by_category.setdefault(batch.stream.category, []).extend(new)
-                log.events.extend(new)
-                log.by_id.update((event.id, event) for event in new)
+                # The caller keeps the events built from its NewEvents; the log keeps
+                # copies of their payloads that nobody else can reach.
+                kept = [_detached(event) for event in new]
+                stream_events.extend(kept)
+                log.by_category.setdefault(batch.stream.category, []).extend(kept)
+                log.events.extend(kept)
+                log.by_id.update((event.id, event) for event in kept)
                 results.append(new)
             return results
 
@@ -147,7 +167,7 @@ class MemoryAdapter(StorageAdapter):
             after = page[-1].sequence_number
             for event in page:
                 if request.names is None or event.name in request.names:
-                    yield event
+                    yield _detached(event)
                     if remaining is not None:
                         remaining -= 1
                         if remaining == 0:
@@ -159,7 +179,8 @@ class MemoryAdapter(StorageAdapter):
     def latest(self, target: Identifier) -> StoredEvent | None:
         with self._log.lock:
             events = self._log.scope(target)
-            return events[-1] if events else None
+            last = events[-1] if events else None
+        return None if last is None else _detached(last)
 
     def __repr__(self) -> str:
         return f"MemoryAdapter(name={self.name!r})"
@@ -167,3 +188,36 @@ class MemoryAdapter(StorageAdapter):
 
 def _sequence_number(event: StoredEvent) -> int:
     return event.sequence_number
+
+
+def _detached(event: StoredEvent) -> StoredEvent:
+    """``event`` with copies of its payload and metadata, which no one else holds."""
+    return StoredEvent(
+        id=event.id,
+        name=event.name,
+        category=event.category,
+        stream=event.stream,
+        position=event.position,
+        sequence_number=event.sequence_number,
+        payload=_copied(event.payload),
+        metadata=_copied(event.metadata),
+        occurred_at=event.occurred_at,
+        observed_at=event.observed_at,
+        recorded_at=event.recorded_at,
+    )
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a JSON value already normalised by the core (plain dicts, lists
+    and immutable scalars): much faster than :func:`copy.deepcopy`."""
+    kind = type(value)
+    if kind is dict:
+        return {
+            key: _copied(item) if type(item) in _CONTAINERS else item for key, item in value.items()
+        }
+    if kind is list:
+        return [_copied(item) if type(item) in _CONTAINERS else item for item in value]
+    return value
+
+
+_CONTAINERS = frozenset({dict, list})

@@ -9,6 +9,7 @@ from typing import Any
 from tidings.adapters import (
     Identifier,
     Projection,
+    ProjectionRow,
     ProjectionStorage,
     Query,
     evaluate_query,
@@ -24,35 +25,48 @@ def _document(projection: Projection) -> Callable[[str], Any]:
 
 
 class MemoryProjectionStorage(ProjectionStorage):
-    """Projections in a dict, copied through their stored form so callers cannot alias them."""
+    """Projections in a dict, kept in their stored form (JSON state text) beside a decoded
+    copy for queries. Every projection handed out is decoded afresh from the stored form,
+    so no caller can change a stored projection by mutating its state."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._projections: dict[tuple[str, str], Projection] = {}
+        self._projections: dict[tuple[str, str], tuple[ProjectionRow, Projection]] = {}
 
     def save(self, projection: Projection) -> None:
-        stored = projection_from_row(projection_to_row(projection))
+        row = projection_to_row(projection)
+        stored = projection_from_row(row)
         with self._lock:
-            self._projections[(projection.name, projection.id)] = stored
+            self._projections[(projection.name, projection.id)] = (row, stored)
 
     def load(self, name: str, id: str) -> Projection | None:
         with self._lock:
-            return self._projections.get((name, id))
+            found = self._projections.get((name, id))
+        return None if found is None else projection_from_row(found[0])
 
     def locate(self, name: str, source: Identifier) -> Projection | None:
         with self._lock:
             found = [
-                p for (n, _), p in self._projections.items() if n == name and p.source == source
+                row
+                for (n, _), (row, stored) in self._projections.items()
+                if n == name and stored.source == source
             ]
-        return min(found, key=lambda p: p.id, default=None)
+        row = min(found, key=lambda r: r.id, default=None)
+        return None if row is None else projection_from_row(row)
 
     def search(self, query: Query) -> list[Projection]:
-        return evaluate_query(self._candidates(query), query, _document)
+        candidates = self._candidates(query)
+        rows = {id(stored): row for row, stored in candidates}
+        matches = evaluate_query([stored for _, stored in candidates], query, _document)
+        return [projection_from_row(rows[id(stored)]) for stored in matches]
 
     def count(self, query: Query) -> int:
         unpaged = Query(name=query.name, filters=query.filters)
-        return len(evaluate_query(self._candidates(query), unpaged, _document))
+        candidates = [stored for _, stored in self._candidates(query)]
+        return len(evaluate_query(candidates, unpaged, _document))
 
-    def _candidates(self, query: Query) -> list[Projection]:
+    def _candidates(self, query: Query) -> list[tuple[ProjectionRow, Projection]]:
         with self._lock:
-            return [p for (name, _), p in self._projections.items() if query.name in (None, name)]
+            return [
+                pair for (name, _), pair in self._projections.items() if query.name in (None, name)
+            ]

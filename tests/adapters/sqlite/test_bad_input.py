@@ -73,7 +73,9 @@ def test_a_schema_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     assert folder_state(tmp_path) == before
 
 
-def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
+def test_a_read_only_file_is_refused_in_mode_rw(tmp_path: Path) -> None:
+    """By default such a file opens read-only (tests/adapters/sqlite/test_read_only.py);
+    ``mode=rw`` asks to write, so it refuses at connect and changes nothing."""
     path = tmp_path / "events.db"
     with tidings.connect(f"sqlite:///{path}") as store:
         store.stream(category="c", stream="s").publish(events=[NewEvent(name="e")])
@@ -82,7 +84,7 @@ def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
     done = run_unprivileged(
         "import tidings\n"
         "try:\n"
-        f"    tidings.connect({f'sqlite:///{path}'!r})\n"
+        f"    tidings.connect({f'sqlite:///{path}?mode=rw'!r})\n"
         "except tidings.ConfigurationError as error:\n"
         "    print(error)\n"
     )

@@ -107,6 +107,18 @@ def test_query_options_are_converted_by_the_options_type(tmp_path: Path) -> None
         )
 
 
+def test_the_largest_options_are_accepted(tmp_path: Path) -> None:
+    """The bounds are inclusive: SQLite takes a busy timeout of 2**31 - 1 ms."""
+    url = f"sqlite:///{tmp_path}/a.db?busy_timeout=2147483&page_size=1000000&pool_size=1000"
+    with tidings.connect(url) as store:
+        _publish_one(store)
+        assert len(store.log().read()) == 1
+        adapter = store.adapter
+        assert isinstance(adapter, SQLiteAdapter)
+        with adapter._pool.connection() as db:
+            assert db.execute("PRAGMA busy_timeout").fetchone() == (2_147_483_000,)
+
+
 def test_keyword_options_override_query_options(tmp_path: Path) -> None:
     with tidings.connect(f"sqlite:///{tmp_path}/a.db?page_size=3", page_size=7) as store:
         assert isinstance(store.adapter, SQLiteAdapter)
@@ -130,6 +142,16 @@ def test_an_unknown_option_lists_the_accepted_ones(tmp_path: Path) -> None:
         ({"table": ""}, "table"),
         ({"page_size": 0}, "page_size"),
         ({"pool_size": 0}, "pool_size"),
+        ({"busy_timeout": float("nan")}, "busy_timeout"),
+        ({"busy_timeout": "nan"}, "busy_timeout"),
+        ({"busy_timeout": "1e300"}, "busy_timeout"),
+        ({"busy_timeout": 10**400}, "busy_timeout"),
+        ({"busy_timeout": 3_000_000}, "busy_timeout"),
+        ({"page_size": 2**64}, "page_size"),
+        ({"page_size": "9" * 30}, "page_size"),
+        ({"page_size": 1_000_001}, "page_size"),
+        ({"pool_size": 10**6}, "pool_size"),
+        ({"mode": "sometimes"}, "mode"),
     ],
 )
 def test_an_invalid_option_is_rejected_before_any_file_is_created(
@@ -170,3 +192,11 @@ def test_stores_with_different_tables_share_one_file(open_store: OpenStore, db_p
     assert second.log().read() == []
     with Database(db_path, execute_plugins=False) as db:
         assert {"first", "second"} <= set(db.table_names())
+
+
+def test_a_refused_config_string_is_not_quoted_as_it_may_hold_a_password() -> None:
+    """A password with an unencoded "/" parses as part of the path, so the refusal
+    describes the mistake without echoing the string."""
+    with pytest.raises(ConfigurationError, match="names a host") as raised:
+        tidings.connect("sqlite://user:/Secret123@host/db")
+    assert "Secret123" not in str(raised.value)

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tidings_sqlite.adapter import SQLiteAdapter
-    from tidings_sqlite.options import SQLiteOptions, Synchronous
+    from tidings_sqlite.options import Mode, SQLiteOptions, Synchronous
     from tidings_sqlite.schema import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "SQLiteAdapter", "SQLiteOptions", "Synchronous"]
+__all__ = ["SCHEMA_VERSION", "Mode", "SQLiteAdapter", "SQLiteOptions", "Synchronous"]
 
 _HOMES = {
     "SCHEMA_VERSION": "tidings_sqlite.schema",
+    "Mode": "tidings_sqlite.options",
     "SQLiteAdapter": "tidings_sqlite.adapter",
     "SQLiteOptions": "tidings_sqlite.options",
     "Synchronous": "tidings_sqlite.options",

@@ -21,6 +21,7 @@ from tidings.adapters import (
     StoreBusyError,
     StoredEvent,
     StreamBatch,
+    UnsupportedCapabilityError,
 )
 from tidings_sqlite.connections import ConnectionPool, open_database
 from tidings_sqlite.errors import translate_error, translating
@@ -43,6 +44,11 @@ class SQLiteAdapter(StorageAdapter):
     ``sqlite:///path.db`` is persistent and may be shared by many processes. ``sqlite://``
     is an in-memory database private to this store: it does not persist and no other
     store or process can see it, so such a store declares neither capability.
+
+    With ``mode=ro``, or by default when the file is not writable by this process, the
+    store opens the file read-only (:class:`~tidings_sqlite.options.Mode`): it reads,
+    and ``publish`` or saving a projection raises
+    :class:`~tidings.UnsupportedCapabilityError` before touching the file.
     """
 
     scheme = "sqlite"
@@ -56,10 +62,12 @@ class SQLiteAdapter(StorageAdapter):
     ) -> None:
         """Open (and create, on first use) the database at ``path``; None: in memory."""
         self.options = options or SQLiteOptions()
-        self.location = Location(None if path is None else Path(path).expanduser().absolute())
+        location = Location(None if path is None else Path(path).expanduser().absolute())
+        self.location = location.opened(self.options.mode)
         self._statements = Statements.for_table(self.options.table)
-        self._projections = SQLiteProjectionStorage(self._borrow, self.options.table)
-        self.location.check_usable()
+        self._projections = SQLiteProjectionStorage(
+            self._borrow, self.options.table, self._refuse_writes
+        )
         if self.location.in_memory:
             self.capabilities = frozenset({Capability.PROJECTION_STORAGE})
         # This store's writers queue here, in the process, for SQLite's write lock:
@@ -95,7 +103,14 @@ class SQLiteAdapter(StorageAdapter):
         with self._borrow("open") as db:
             ensure_schema(db, self.location, self.options.table)
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the store opened its file read-only (``mode=ro``, or not writable)."""
+        return self.location.read_only
+
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        if self.location.read_only:
+            self._refuse_writes("publish to")
         # The same steps as ``_borrow`` and ``write_transaction``, without generator
         # context managers: this path runs once per publish.
         if not self._writer.acquire(timeout=self.options.busy_timeout):
@@ -138,7 +153,16 @@ class SQLiteAdapter(StorageAdapter):
         self._write_pool.close()
 
     def __repr__(self) -> str:
-        return f"SQLiteAdapter({self.location.describe()!r}, table={self.options.table!r})"
+        shown = f"{self.location.describe()!r}, table={self.options.table!r}"
+        return f"SQLiteAdapter({shown}{', read-only' if self.read_only else ''})"
+
+    def _refuse_writes(self, action: str) -> None:
+        """Raise before a write when the store is read-only; do nothing otherwise."""
+        if self.location.read_only:
+            raise UnsupportedCapabilityError(
+                f"cannot {action} {self.location.describe()}: the store is read-only "
+                f"(mode=ro, or the file is not writable by this user); nothing was written"
+            )
 
     def _open_database(self) -> Database:
         return open_database(self.location, self.options)

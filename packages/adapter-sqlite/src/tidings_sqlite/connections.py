@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -31,15 +32,22 @@ def open_database(location: Location, options: SQLiteOptions) -> Database:
     """Open and configure one connection, wrapped in a sqlite-utils ``Database``.
 
     The connection is in autocommit mode (``isolation_level=None``): writes open their
-    own ``BEGIN IMMEDIATE`` transactions, and reads see the latest commit.
+    own ``BEGIN IMMEDIATE`` transactions, and reads see the latest commit. A read-only
+    location opens the file with SQLite's ``mode=ro``, so SQLite itself refuses writes.
     """
-    target = ":memory:" if location.path is None else str(location.path)
+    if location.path is None:
+        target, uri = ":memory:", False
+    elif location.read_only:
+        target, uri = f"file:{quote(str(location.path))}?mode=ro", True
+    else:
+        target, uri = str(location.path), False
     connection = sqlite3.connect(
         target,
         timeout=options.busy_timeout,
         isolation_level=None,
         check_same_thread=False,
         cached_statements=_STATEMENT_CACHE,
+        uri=uri,
     )
     try:
         connection.execute(f"PRAGMA synchronous = {options.synchronous.name}")

@@ -10,6 +10,7 @@ from tidings.adapters import (
     URL,
     ConfigurationError,
 )
+from tidings_sqlite.options import Mode
 
 __all__ = ["Location", "locate"]
 
@@ -18,9 +19,11 @@ _MEMORY = ":memory:"
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """An absolute database file path, or None for a private in-memory database."""
+    """An absolute database file path, or None for a private in-memory database, and
+    whether the store opens it read-only."""
 
     path: Path | None
+    read_only: bool = False
 
     @property
     def in_memory(self) -> bool:
@@ -30,15 +33,21 @@ class Location:
         """How error messages name the database."""
         return "sqlite:// (in memory)" if self.path is None else f"sqlite:///{self.path}"
 
-    def check_usable(self) -> None:
-        """Raise :class:`ConfigurationError` before SQLite touches a path it cannot use.
+    def opened(self, mode: Mode) -> Location:
+        """This location as a store in ``mode`` opens it, read-only or not, or raise
+        :class:`ConfigurationError` before SQLite touches a path it cannot use.
 
         Checked up front because SQLite's own messages ("unable to open database file")
         do not say which part is wrong, and because a failed open must change nothing.
         """
         path = self.path
         if path is None:
-            return
+            if mode is Mode.READ_ONLY:
+                raise ConfigurationError(
+                    "sqlite:// (in memory) cannot be read-only: it starts empty, with "
+                    "nothing to read; open a database file with ?mode=ro"
+                )
+            return self
         folder = path.parent
         if not folder.is_dir():
             raise ConfigurationError(
@@ -49,16 +58,52 @@ class Location:
             raise ConfigurationError(
                 f"cannot open {self.describe()}: {str(path)!r} is a folder, not a database file"
             )
-        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        exists = path.exists()
+        if mode is Mode.READ_ONLY and not exists:
             raise ConfigurationError(
-                f"cannot open {self.describe()}: the file is read-only for this user; "
-                "tidings needs to write to its database, so make it writable"
+                f"cannot open {self.describe()} read-only (mode=ro): the file does not "
+                "exist, and a read-only store never creates one"
+            )
+        if exists and not os.access(path, os.R_OK):
+            raise ConfigurationError(
+                f"cannot open {self.describe()}: the file is not readable by this user"
+            )
+        writable = exists and os.access(path, os.W_OK)
+        if mode is Mode.READ_ONLY or (mode is Mode.AUTO and exists and not writable):
+            self._check_readable_in_wal_mode(path)
+            return Location(path, read_only=True)
+        if exists and not writable:
+            raise ConfigurationError(
+                f"cannot open {self.describe()}: the file is read-only for this user and "
+                "mode=rw asks to write it; make it writable, or open it with mode=ro "
+                "(or the default mode=auto) to read it"
             )
         if not os.access(folder, os.W_OK | os.X_OK):
             raise ConfigurationError(
                 f"cannot open {self.describe()}: the folder {str(folder)!r} is not writable; "
                 "SQLite needs to create its -wal and -shm files beside the database"
             )
+        return self
+
+    def _check_readable_in_wal_mode(self, path: Path) -> None:
+        """A reader of a WAL database needs its ``-shm`` file: it must exist already (a
+        writer has the database open), or the folder must let SQLite create it."""
+        shm = path.with_name(path.name + "-shm")
+        if shm.exists() or os.access(path.parent, os.W_OK | os.X_OK) or not _in_wal_mode(path):
+            return
+        raise ConfigurationError(
+            f"cannot open {self.describe()} read-only: SQLite needs a {shm.name!r} file "
+            f"beside a WAL database to read it, and cannot create one in the read-only "
+            f"folder {str(path.parent)!r}; make the folder writable, or read while a "
+            "writer has the database open"
+        )
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """Whether the database file's header says WAL (bytes 18-19, the format versions)."""
+    with path.open("rb") as file:
+        header = file.read(20)
+    return len(header) == 20 and header[18:20] == b"\x02\x02"
 
 
 def locate(url: URL) -> Location:
@@ -69,13 +114,17 @@ def locate(url: URL) -> Location:
     ``sqlite://`` is a new in-memory database private to one store.
     """
     if url.host or url.username or url.password is not None or url.port:
+        # Not quoted: with a password holding an unencoded "/" (sqlite://u:/secret@h/x),
+        # the password parses as part of the path.
         raise ConfigurationError(
-            f"{url} names a host, but SQLite takes a file path: write sqlite:///relative.db, "
-            "sqlite:////absolute/path.db, or sqlite:// for an in-memory database"
+            "the sqlite:// config string names a host (or a user or port), but SQLite "
+            "takes a file path: write sqlite:///relative.db, sqlite:////absolute/path.db, "
+            "or sqlite:// for an in-memory database"
         )
     if url.driver is not None:
         raise ConfigurationError(
-            f"{url}: sqlite:// has no drivers to choose from; remove '+{url.driver}'"
+            f"sqlite+{url.driver}://: sqlite:// has no drivers to choose from; "
+            f"remove '+{url.driver}'"
         )
     if url.path == "":
         return Location(None)

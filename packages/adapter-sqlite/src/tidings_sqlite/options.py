@@ -11,9 +11,28 @@ from tidings.adapters import (
     ConfigurationError,
 )
 
-__all__ = ["SQLiteOptions", "Synchronous", "quote_identifier", "validate_identifier"]
+__all__ = [
+    "MAX_BUSY_TIMEOUT",
+    "MAX_PAGE_SIZE",
+    "MAX_POOL_SIZE",
+    "Mode",
+    "SQLiteOptions",
+    "Synchronous",
+    "quote_identifier",
+    "validate_identifier",
+]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+MAX_BUSY_TIMEOUT = 2_147_483.0
+"""The longest ``busy_timeout`` in seconds (about 24.8 days): SQLite's busy handler takes
+a C ``int`` of milliseconds, and a longer wait would silently wrap around."""
+
+MAX_PAGE_SIZE = 1_000_000
+"""The most events a scan may read per query; larger pages only cost memory."""
+
+MAX_POOL_SIZE = 1_000
+"""The most idle connections a store may keep."""
 
 
 class Synchronous(enum.Enum):
@@ -26,6 +45,22 @@ class Synchronous(enum.Enum):
 
     FULL = "full"
     NORMAL = "normal"
+
+
+class Mode(enum.Enum):
+    """Whether a store may write its database file (``?mode=``).
+
+    ``AUTO`` (the default) writes, unless the file exists and this process may not write
+    it: then the store opens read-only. ``READ_WRITE`` refuses such a file at connect.
+    ``READ_ONLY`` never writes, not even the schema: the database must exist and have
+    the current tidings schema. A read-only store reads, scans, loads and searches
+    projections; ``publish`` and saving a projection raise
+    :class:`~tidings.UnsupportedCapabilityError`.
+    """
+
+    AUTO = "auto"
+    READ_WRITE = "rw"
+    READ_ONLY = "ro"
 
 
 def validate_identifier(name: object, option: str) -> str:
@@ -55,16 +90,18 @@ class SQLiteOptions:
     """FULL by default, because an acknowledged publish must survive a power cut."""
 
     busy_timeout: float = 5.0
-    """Seconds a write waits for another writer's lock before :class:`StoreBusyError`."""
+    """Seconds a write waits for another writer's lock before :class:`StoreBusyError`
+    (0 to :data:`MAX_BUSY_TIMEOUT`)."""
 
     table: str = "events"
     """The events table; several stores can share one file under different names."""
 
     page_size: int = 1000
-    """How many events a lazy scan reads per query."""
+    """How many events a lazy scan reads per query (1 to :data:`MAX_PAGE_SIZE`)."""
 
     pool_size: int = 8
-    """How many idle connections a store keeps for reuse; more open under load."""
+    """How many idle connections a store keeps for reuse, 1 to :data:`MAX_POOL_SIZE`;
+    more open under load."""
 
     sqlite_utils_plugins: bool = False
     """Whether sqlite-utils ``prepare_connection`` plugin hooks run on our connections.
@@ -74,24 +111,35 @@ class SQLiteOptions:
     functions on the store's connections.
     """
 
+    mode: Mode = Mode.AUTO
+    """``auto``, ``rw`` or ``ro``: see :class:`Mode`."""
+
     def __post_init__(self) -> None:
         if not isinstance(self.synchronous, Synchronous):
             raise ConfigurationError(
                 f"option 'synchronous' must be Synchronous.FULL or Synchronous.NORMAL, "
                 f"got {self.synchronous!r}"
             )
+        if not isinstance(self.mode, Mode):
+            raise ConfigurationError(
+                f"option 'mode' must be Mode.AUTO, Mode.READ_WRITE or Mode.READ_ONLY, "
+                f"got {self.mode!r}"
+            )
         timeout = self.busy_timeout
         if (
             isinstance(timeout, bool)
             or not isinstance(timeout, int | float)
             or not math.isfinite(timeout)
-            or timeout < 0
+            or not 0 <= timeout <= MAX_BUSY_TIMEOUT
         ):
             raise ConfigurationError(
-                f"option 'busy_timeout' must be a number of seconds >= 0, got {timeout!r}"
+                f"option 'busy_timeout' must be a number of seconds from 0 to "
+                f"{MAX_BUSY_TIMEOUT:.0f}, got {timeout!r}"
             )
         validate_identifier(self.table, "table")
-        for name in ("page_size", "pool_size"):
+        for name, maximum in (("page_size", MAX_PAGE_SIZE), ("pool_size", MAX_POOL_SIZE)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigurationError(f"option {name!r} must be an int >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+                raise ConfigurationError(
+                    f"option {name!r} must be an int from 1 to {maximum}, got {value!r}"
+                )

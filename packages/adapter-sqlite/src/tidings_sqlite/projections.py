@@ -31,15 +31,20 @@ __all__ = ["SQLiteProjectionStorage"]
 Borrow = Callable[[str], AbstractContextManager[Database]]
 """Lends a connection for one operation, described by an action (``"search"``)."""
 
+Guard = Callable[[str], None]
+"""Raises before a write, described by an action, when the store may not write."""
+
 
 class SQLiteProjectionStorage(ProjectionStorage):
     """Projections keyed by (name, id), next to the events table they were made from."""
 
-    def __init__(self, borrow: Borrow, events_table: str) -> None:
+    def __init__(self, borrow: Borrow, events_table: str, guard_writes: Guard) -> None:
         self._borrow = borrow
         self._statements = ProjectionStatements.for_table(events_table)
+        self._guard_writes = guard_writes
 
     def save(self, projection: Projection) -> None:
+        self._guard_writes("save a projection to")
         row = _to_database(projection_to_row(projection))
         with self._borrow("save a projection to") as db, write_transaction(db.conn):
             db.conn.execute(self._statements.upsert, row)

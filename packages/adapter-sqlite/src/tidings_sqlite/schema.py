@@ -101,9 +101,17 @@ def ensure_schema(db: Database, location: Location, table: str) -> None:
 
     Checked read-only first, so a foreign table or a newer schema changes nothing.
     Creation runs inside ``BEGIN IMMEDIATE`` and checks again, so processes that open a
-    new file at once create the schema exactly once.
+    new file at once create the schema exactly once. A read-only store only checks.
     """
     migrations = _migrations(table)
+    if location.read_only:
+        if _pending(db, migrations, location, table):
+            raise ConfigurationError(
+                f"{location.describe()} is open read-only and its table {table!r} does not "
+                f"have this release's schema (version {SCHEMA_VERSION}), which a read-only "
+                "store cannot create or upgrade; open it once with write access first"
+            )
+        return
     if not _pending(db, migrations, location, table):
         _use_wal(db, location)
         return

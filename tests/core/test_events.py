@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -87,3 +88,84 @@ def test_subclasses_of_json_scalars_are_stored_as_the_plain_types() -> None:
     payload = NewEvent(name="e", payload={"level": Level.HIGH, "tag": Tag("x")}).payload
     assert [type(v) for v in payload.values()] == [int, str]
     assert payload == {"level": 3, "tag": "x"}
+
+
+def _nested_lists(depth: int) -> object:
+    value: object = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_json_may_nest_up_to_the_maximum_depth() -> None:
+    assert jsonvalues.MAX_DEPTH == 100
+    event = NewEvent(name="e", payload=_nested_lists(100))
+    assert encode_json(event.payload) == "[" * 100 + "0" + "]" * 100
+
+
+@pytest.mark.parametrize("depth", [101, 500, 5000])
+def test_deeper_json_is_a_validation_error_not_a_recursion_error(depth: int) -> None:
+    with pytest.raises(ValidationError, match="deeper than the maximum of 100") as raised:
+        NewEvent(name="e", payload=_nested_lists(depth))
+    assert raised.value.field == "payload" + "[0]" * 100
+
+
+def test_a_value_that_contains_itself_is_a_validation_error() -> None:
+    loop: list[object] = [1]
+    loop.append(loop)
+    node: dict[str, object] = {}
+    node["self"] = node
+    with pytest.raises(ValidationError, match="contains itself") as raised:
+        NewEvent(name="e", payload={"a": loop})
+    assert raised.value.field == "payload.a[1]"
+    with pytest.raises(ValidationError, match="contains itself") as raised:
+        NewEvent(name="e", metadata=[node])
+    assert raised.value.field == "metadata[0].self"
+
+
+def test_a_value_shared_by_two_branches_is_not_a_cycle() -> None:
+    shared = [1, 2]
+    event = NewEvent(name="e", payload={"a": shared, "b": (shared, shared)})
+    assert event.payload == {"a": [1, 2], "b": [[1, 2], [1, 2]]}
+
+
+def test_integers_may_have_up_to_4300_digits() -> None:
+    largest = 10**4300 - 1
+    event = NewEvent(name="e", payload={"n": largest, "m": -largest})
+    assert decode_json(encode_json(event.payload)) == {"n": largest, "m": -largest}
+    for value in (10**4300, -(10**4300), 10**5000):
+        with pytest.raises(ValidationError, match="at most 4300 digits") as raised:
+            NewEvent(name="e", payload={"n": [value]})
+        assert raised.value.field == "payload.n[0]"
+        assert len(str(raised.value)) < 200
+
+
+def test_a_lower_interpreter_limit_on_int_digits_lowers_the_maximum() -> None:
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(1000)
+    try:
+        with pytest.raises(ValidationError, match="at most 1000 digits"):
+            NewEvent(name="e", payload=10**1000)
+        assert NewEvent(name="e", payload=10**999 + 1).payload == 10**999 + 1
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_a_huge_int_key_is_described_without_raising() -> None:
+    with pytest.raises(ValidationError, match="mapping keys must be str, got int"):
+        NewEvent(name="e", payload={10**5000: 1})
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime.max.replace(tzinfo=timezone(-timedelta(hours=5))),
+        datetime.min.replace(tzinfo=timezone(timedelta(hours=5))),
+    ],
+)
+def test_a_datetime_outside_the_utc_range_is_a_validation_error(moment: datetime) -> None:
+    with pytest.raises(ValidationError, match="outside the years 1-9999") as raised:
+        NewEvent(name="e", occurred_at=moment)
+    assert raised.value.field == "occurred_at"
+    with pytest.raises(ValidationError, match="observed_at"):
+        NewEvent(name="e", observed_at=moment)

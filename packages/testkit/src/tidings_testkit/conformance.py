@@ -5,6 +5,7 @@ from __future__ import annotations
 from tidings_testkit.suites.capabilities import CapabilitySuite
 from tidings_testkit.suites.concurrency import ConcurrencySuite
 from tidings_testkit.suites.errors import ErrorSuite
+from tidings_testkit.suites.fuzz import FuzzSuite
 from tidings_testkit.suites.model import ModelSuite
 from tidings_testkit.suites.projections import ProjectionSuite
 from tidings_testkit.suites.reading import ReadingSuite
@@ -19,6 +20,7 @@ class EventStoreSuite(
     WritingSuite,
     ReadingSuite,
     ErrorSuite,
+    FuzzSuite,
     ConcurrencySuite,
     StatefulSuite,
     ProjectionSuite,

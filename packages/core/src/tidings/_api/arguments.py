@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from tidings._model.conditions import NoCondition, WriteCondition
+from tidings._model.conditions import NoCondition, WriteCondition, check_count
 from tidings._model.events import NewEvent
 from tidings._model.identifiers import CategoryIdentifier, Identifier, StreamIdentifier
 from tidings._model.names import validate_name
@@ -65,15 +65,15 @@ def _batch(stream: StreamIdentifier, value: Sequence[NewEvent] | Batch) -> Strea
 def scan_request(
     target: Identifier, after: int | None, limit: int | None, names: Iterable[str] | None
 ) -> ScanRequest:
-    """A validated scan: ``after`` and ``limit`` are ints >= 0, ``names`` a collection."""
-    for field, value in (("after", after), ("limit", limit)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ValidationError(field, f"must be an int or None, got {value!r}")
-        if value is not None and value < 0:
-            raise ValidationError(field, f"must be >= 0, got {value}")
+    """A validated scan: ``after`` and ``limit`` are ints in ``0..2**63 - 1``, ``names`` a
+    collection of names."""
+    after = None if after is None else check_count(after, "after")
+    limit = None if limit is None else check_count(limit, "limit")
     name_set = None
     if names is not None:
-        if isinstance(names, str):
-            raise ValidationError("names", "must be a collection of names, not a single str")
+        if isinstance(names, str | bytes) or not isinstance(names, Iterable):
+            raise ValidationError(
+                "names", f"must be a collection of names, not a single {type(names).__name__}"
+            )
         name_set = frozenset(validate_name(name, "names") for name in names)
     return ScanRequest(target, after, limit, name_set)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import StreamIdentifier
+from tidings._model.jsonvalues import shown
 from tidings.errors import UnmetWriteConditionError, ValidationError
 
 __all__ = [
+    "MAX_COUNT",
     "AllOf",
     "AnyOf",
     "NoCondition",
@@ -23,11 +25,29 @@ __all__ = [
     "StreamExists",
     "StreamIsEmpty",
     "WriteCondition",
+    "check_count",
     "describe_last_position",
     "position_is",
     "stream_exists",
     "stream_is_empty",
 ]
+
+
+MAX_COUNT = 2**63 - 1
+"""The largest position, sequence number, ``after`` or ``limit`` a store accepts: the
+largest signed 64-bit integer, which every backend can store and compare."""
+
+
+def check_count(value: object, field: str) -> int:
+    """Return ``value`` as a plain int if it is an int in ``0..MAX_COUNT`` (not a bool),
+    else raise :class:`ValidationError`: every adapter sees the same range (rules 8, 15)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(field, f"must be an int or None, got {shown(value)}")
+    if value < 0:
+        raise ValidationError(field, f"must be >= 0, got {shown(value)}")
+    if value > MAX_COUNT:
+        raise ValidationError(field, "must be at most 2**63 - 1 (a signed 64-bit integer)")
+    return int(value)
 
 
 def describe_last_position(last_event: StoredEvent | None) -> str:
@@ -86,12 +106,8 @@ class PositionIs(WriteCondition):
     position: int | None
 
     def __post_init__(self) -> None:
-        if self.position is not None and (
-            not isinstance(self.position, int) or isinstance(self.position, bool)
-        ):
-            raise ValidationError("position", f"must be an int or None, got {self.position!r}")
-        if self.position is not None and self.position < 0:
-            raise ValidationError("position", f"must be >= 0, got {self.position}")
+        if self.position is not None:  # an IntEnum or other int subclass becomes an int
+            object.__setattr__(self, "position", check_count(self.position, "position"))
 
     def holds_for(self, last_event: StoredEvent | None) -> bool:
         found = None if last_event is None else last_event.position

@@ -21,7 +21,12 @@ def to_utc(value: object, field: str) -> datetime:
         raise ValidationError(field, f"must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValidationError(field, "must be timezone-aware; naive datetimes are ambiguous")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:  # 9999-12-31 at UTC-5 is in the year 10000 at UTC
+        raise ValidationError(
+            field, f"{value.isoformat()} is outside the years 1-9999 once converted to UTC"
+        ) from error
 
 
 def _validate_id(value: object) -> str | None:

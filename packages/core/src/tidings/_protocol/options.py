@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -16,6 +18,9 @@ __all__ = ["NoOptions", "build_options", "option_names"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_OPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+"""Ints outside a signed 64-bit integer cannot be bound by every driver."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +42,15 @@ def build_options(
     """Build ``options_type`` from query values, then keyword overrides.
 
     Query values are strings and are converted by each field's type; keyword overrides
-    are checked against it. An unknown name raises :class:`UnknownOptionError`, which
-    lists the accepted ones.
+    are checked against it. An ``int`` must fit in a signed 64-bit integer and a
+    ``float`` must be finite, so no NaN, infinity or giant number reaches an adapter or
+    its driver. An unknown name raises :class:`UnknownOptionError`, which lists the
+    accepted ones; any other bad value a :class:`ConfigurationError` naming the option.
     """
     accepted = option_names(options_type)
     unknown = (set(query) | set(overrides)) - set(accepted)
     if unknown:
-        raise UnknownOptionError(scheme, unknown, accepted)
+        raise UnknownOptionError(scheme, {_shown_name(name) for name in unknown}, accepted)
     hints = typing.get_type_hints(options_type)
     values: dict[str, object] = {}
     for name, text in query.items():
@@ -52,7 +59,7 @@ def build_options(
         values[name] = _convert(value, hints[name], scheme, name)
     try:
         return options_type(**values)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, ArithmeticError) as error:
         if isinstance(error, ConfigurationError):
             raise
         raise ConfigurationError(f"invalid options for {scheme}://: {error}") from error
@@ -68,10 +75,12 @@ def _convert(value: object, hint: Any, scheme: str, name: str) -> object:
             continue
         try:
             return _convert_to(value, candidate)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ArithmeticError):
             continue
     expected = " or ".join(_describe(c) for c in candidates)
-    raise ConfigurationError(f"option {name!r} of {scheme}:// must be {expected}, got {value!r}")
+    raise ConfigurationError(
+        f"option {name!r} of {scheme}:// must be {expected}, got {_shown(value)}"
+    )
 
 
 def _union_members(hint: Any) -> list[Any]:
@@ -99,19 +108,22 @@ def _convert_to(value: object, kind: Any) -> object:
     if kind is int:
         if isinstance(value, bool):
             raise TypeError(value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str):
-            return int(value)
-        raise TypeError(value)
+        if not isinstance(value, int | str):
+            raise TypeError(value)
+        number = int(value)  # ValueError beyond Python's int-to-text limit
+        if not _INT_MIN <= number <= _INT_MAX:
+            raise OverflowError(value)
+        return number
     if kind is float:
         if isinstance(value, bool):
             raise TypeError(value)
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            return float(value)
-        raise TypeError(value)
+        if isinstance(value, int | float | str):
+            real = float(value)  # OverflowError for an int beyond the float range
+        else:
+            raise TypeError(value)
+        if not math.isfinite(real):
+            raise ValueError(value)
+        return real
     if kind is str:
         if isinstance(value, str):
             return value
@@ -126,4 +138,26 @@ def _describe(kind: Any) -> str:
         return "one of " + ", ".join(repr(m.value) for m in kind)
     if kind is type(None):
         return "none"
+    if kind is int:
+        return "an int in -2**63..2**63-1"
+    if kind is float:
+        return "a finite float"
     return getattr(kind, "__name__", str(kind))
+
+
+def _shown_name(name: str) -> str:
+    """An unknown option's name as an error shows it. A name that could not be an option
+    is not shown: in a malformed config string it may be part of a password (an
+    unencoded ``?`` in ``user:pa?ss@host`` starts the query string)."""
+    if _OPTION_NAME.match(name):
+        return name
+    return "<a name that is not an option name; it is not shown, as it may be a secret>"
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` cut short: an error message must stay readable."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's int-to-text limit
+        text = f"<{type(value).__name__} too long to show>"
+    return text if len(text) <= 80 else f"{text[:77]}..."

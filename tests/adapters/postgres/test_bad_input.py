@@ -1,13 +1,27 @@
-"""Hostile names are data: a schema or category name never becomes SQL."""
+"""Hostile names are data: a schema or category name never becomes SQL, and a ``%`` in
+a schema name is never read as a placeholder."""
 
 from __future__ import annotations
+
+import asyncio
+import uuid
 
 import pytest
 from psycopg import sql
 
 import tidings
 from postgres_server import SchemaFactory
-from tidings import ConfigurationError, NewEvent, UnknownOptionError
+from tidings import (
+    ConfigurationError,
+    NewEvent,
+    Projection,
+    ProjectionStore,
+    StoredEvent,
+    StreamIdentifier,
+    UnknownOptionError,
+    WriteCondition,
+    field,
+)
 
 MALICIOUS = 'x"; CREATE TABLE public.tidings_pwned (); --'
 
@@ -89,3 +103,93 @@ def test_an_unknown_option_lists_the_accepted_ones() -> None:
 def test_a_path_that_is_not_a_database_name_is_rejected() -> None:
     with pytest.raises(ConfigurationError, match="database name"):
         tidings.connect("postgresql://127.0.0.1:1/db/extra")
+
+
+PERCENT_NAMES = ["%s", "%(x)s", "%%", "100%", "%b %t {s}"]
+"""Schema names that psycopg would read as placeholders if they reached a statement's text
+unescaped. Each test makes them unique with a suffix, so that runs never share one."""
+
+
+def _percent_schema(schemas: SchemaFactory, name: str) -> str:
+    unique = f"{name}_{uuid.uuid4().hex[:8]}"
+    schemas.names.append(unique)
+    return unique
+
+
+def _events_in(schemas: SchemaFactory, schema: str) -> int:
+    with schemas.connect() as conn:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.events").format(sql.Identifier(schema))
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize("name", PERCENT_NAMES)
+def test_a_schema_name_with_percent_signs_works_end_to_end(
+    schemas: SchemaFactory, name: str
+) -> None:
+    schema = _percent_schema(schemas, name)
+    with tidings.connect(schemas.server_url, schema=schema) as store:
+        stream = store.stream(category="c", stream="s")
+        stored = stream.publish(events=[NewEvent(name="e"), NewEvent(name="f")])
+        stored += stream.publish(events=[NewEvent(name="e")], condition=_Always())
+        assert store.log().read() == stored
+        assert store.category(category="c").read(names=["f"]) == stored[1:2]
+        assert list(stream.iterate(after=stored[0].sequence_number)) == stored[1:]
+        assert stream.latest() == store.log().latest() == stored[-1]
+        _projections_round_trip(store.projections)
+    with tidings.connect(schemas.server_url, schema=schema) as reopened:  # migrated: found
+        assert reopened.log().read() == stored
+    assert _events_in(schemas, schema) == 3
+
+
+@pytest.mark.parametrize("name", PERCENT_NAMES)
+def test_a_schema_name_with_percent_signs_works_on_the_async_face(
+    schemas: SchemaFactory, name: str
+) -> None:
+    schema = _percent_schema(schemas, name)
+
+    async def main() -> None:
+        async with await tidings.connect_async(schemas.server_url, schema=schema) as store:
+            stream = store.stream(category="c", stream="s")
+            stored = await stream.publish(events=[NewEvent(name="e"), NewEvent(name="f")])
+            stored += await stream.publish(events=[NewEvent(name="e")], condition=_Always())
+            assert await store.log().read() == stored
+            assert await store.category(category="c").read(names=["f"]) == stored[1:2]
+            assert [e async for e in stream.iterate(after=stored[0].sequence_number)] == stored[1:]
+            assert await stream.latest() == stored[-1]
+            projections = store.projections
+            await projections.save(Projection(name="p", id="1", state={"n": 1}))
+            assert (await projections.load(name="p", id="1")) is not None
+            found = await projections.search(name="p", where=[field("state.n") == 1])
+            assert [p.id for p in found.items] == ["1"]
+            assert await projections.count(name="p") == 1
+
+    asyncio.run(main())
+    assert _events_in(schemas, schema) == 3
+
+
+class _Always(WriteCondition):
+    """A custom condition, so the publish takes the general path (a transaction)."""
+
+    def holds_for(self, last_event: StoredEvent | None) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return "always"
+
+
+def _projections_round_trip(projections: ProjectionStore) -> None:
+    saved = Projection(name="p", id="1", state={"n": 1}, source=StreamIdentifier("c", "s"))
+    projections.save(saved)
+    loaded = projections.load(name="p", id="1")
+    assert loaded is not None
+    assert loaded.state == {"n": 1}
+    located = projections.locate(name="p", source=StreamIdentifier("c", "s"))
+    assert located is not None
+    assert located.id == "1"
+    found = projections.search(name="p", where=[field("state.n") == 1])
+    assert [p.id for p in found.items] == ["1"]
+    assert projections.count(name="p") == 1
+    assert projections.count() == 1

@@ -11,7 +11,7 @@ from tidings.adapters import (
     ConfigurationError,
 )
 from tidings_postgres.plans import Plan, Statement, in_transaction
-from tidings_postgres.schema import SCHEMA_VERSION, ddl, render
+from tidings_postgres.schema import SCHEMA_VERSION, ddl, render, render_query
 
 __all__ = ["schema_plan"]
 
@@ -20,6 +20,8 @@ _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
 
 
 def _version(schema: str) -> Plan[int | None]:
+    # The table's name is a parameter here, and the next statement has none: both take
+    # the name as it is. Only statements sent with parameters need render_query.
     table = render("{s}.schema_version", schema)
     rows = yield Statement("SELECT to_regclass(%s) IS NOT NULL", [table])
     if not rows or not rows[0][0]:
@@ -39,7 +41,7 @@ def _migrate(schema: str) -> Plan[None]:
         return
     yield Statement(ddl(schema, after=version or 0).encode())
     yield Statement(
-        render(
+        render_query(
             "INSERT INTO {s}.schema_version (version) VALUES (%s) ON CONFLICT DO NOTHING", schema
         ),
         [SCHEMA_VERSION],

@@ -25,7 +25,7 @@ from tidings.adapters import (
 )
 from tidings_postgres.dialect import PostgresDialect
 from tidings_postgres.plans import Rows, Statement
-from tidings_postgres.schema import render
+from tidings_postgres.schema import render_query
 
 __all__ = ["ProjectionStatements", "count_of", "many", "one"]
 
@@ -56,12 +56,13 @@ def count_of(rows: Rows) -> int:
 
 
 class ProjectionStatements:
-    """The statements of the ``projections`` table of one schema."""
+    """The statements of the ``projections`` table of one schema; all are sent with
+    parameters (a count without filters with an empty list), hence :func:`render_query`."""
 
     def __init__(self, schema: str) -> None:
-        self._select = render(f"SELECT {_COLUMNS} FROM {{s}}.projections", schema)
-        self._count = render("SELECT count(*) FROM {s}.projections", schema)
-        self._save = render(
+        self._select = render_query(f"SELECT {_COLUMNS} FROM {{s}}.projections", schema)
+        self._count = render_query("SELECT count(*) FROM {s}.projections", schema)
+        self._save = render_query(
             f"INSERT INTO {{s}}.projections ({_COLUMNS}) VALUES ({', '.join(['%s'] * 9)})"
             f" ON CONFLICT (name, id) DO UPDATE SET {_UPDATES}",
             schema,

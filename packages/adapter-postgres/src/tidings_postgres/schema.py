@@ -1,15 +1,17 @@
 """The schema: DDL and the server-side append function, as SQL text built once.
 
-I/O-free, so the sync adapter and a later async face share it. Every identifier is
-composed with :class:`psycopg.sql.Identifier`; function bodies are composed the same way
-and then quoted as one literal, so no name is ever pasted into SQL.
+I/O-free, shared by both faces. Every identifier is composed with
+:class:`psycopg.sql.Identifier`; function bodies are composed the same way and then
+quoted as one literal, so no name is ever pasted into SQL. Statements sent with
+parameters are rendered by :func:`render_query`, which also keeps a ``%`` in the schema
+name from being read as a placeholder.
 """
 
 from __future__ import annotations
 
 from psycopg import sql
 
-__all__ = ["EVENT_COLUMNS", "SCHEMA_VERSION", "ddl", "render"]
+__all__ = ["EVENT_COLUMNS", "SCHEMA_VERSION", "ddl", "render", "render_query"]
 
 SCHEMA_VERSION = 2
 """Recorded in ``schema_version``, so that later releases can migrate older schemas.
@@ -214,10 +216,33 @@ _NULL_COLUMNS = (
 
 def render(template: str, schema: str, **parts: sql.Composable) -> str:
     """SQL text from ``template`` with ``{s}`` as the quoted schema and ``{ns}`` as the
-    lock namespace literal, plus ``parts``."""
+    lock namespace literal, plus ``parts``, for a statement sent without parameters."""
     return (
         sql.SQL(template)
         .format(s=sql.Identifier(schema), ns=sql.Literal(f"tidings:{schema}"), **parts)
+        .as_string(None)
+    )
+
+
+def _placeholder_safe(name: sql.Composable) -> sql.SQL:
+    """``name`` as SQL text with each ``%`` doubled, which psycopg reads back as one."""
+    return sql.SQL(name.as_string(None).replace("%", "%%"))
+
+
+def render_query(template: str, schema: str) -> str:
+    """Like :func:`render`, for a statement sent with parameters (even an empty list).
+
+    psycopg scans such a statement's text for ``%s`` and ``%(name)s`` placeholders, quoted
+    identifiers included, so a schema named ``%s`` would read as one. Here the schema's
+    ``%`` signs are doubled; the template's own placeholders are left as they are. A
+    statement sent without parameters is not scanned, and must use :func:`render`.
+    """
+    return (
+        sql.SQL(template)
+        .format(
+            s=_placeholder_safe(sql.Identifier(schema)),
+            ns=_placeholder_safe(sql.Literal(f"tidings:{schema}")),
+        )
         .as_string(None)
     )
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tidings.adapters import Identifier, ScopeKind
-from tidings_postgres.schema import EVENT_COLUMNS, render
+from tidings_postgres.schema import EVENT_COLUMNS, render_query
 
 __all__ = ["Statements", "scope_parameters"]
 
@@ -36,7 +36,8 @@ def scope_parameters(target: Identifier) -> dict[str, object]:
 @dataclass(frozen=True, slots=True)
 class Statements:
     """Queries for one schema. Each is a fixed string, so psycopg prepares it once per
-    connection and reuses the plan."""
+    connection and reuses the plan. Every one is sent with parameters (``latest`` of the
+    log with an empty mapping), so each is rendered by :func:`render_query`."""
 
     publish: str
     """One call of the append function: lock, retry check, conditions, insert."""
@@ -54,7 +55,7 @@ class Statements:
         """Render every query for ``schema``."""
         select = f"SELECT {_COLUMNS} FROM {{s}}.events"
         scans = {
-            (scope, filtered): render(
+            (scope, filtered): render_query(
                 f"{select} WHERE {where} AND sequence_number > %(after)s::bigint"
                 + (" AND name = ANY(%(names)s::text[])" if filtered else "")
                 + " ORDER BY sequence_number LIMIT %(limit)s::bigint",
@@ -64,14 +65,16 @@ class Statements:
             for filtered in (False, True)
         }
         latests = {
-            scope: render(f"{select} WHERE {where} ORDER BY sequence_number DESC LIMIT 1", schema)
+            scope: render_query(
+                f"{select} WHERE {where} ORDER BY sequence_number DESC LIMIT 1", schema
+            )
             for scope, where in _WHERE.items()
         }
         return cls(
-            publish=render(_PUBLISH, schema),
-            take_locks=render("SELECT {s}.take_locks(%s, %s, %s::text[])", schema),
-            existing_ids=render(f"{select} WHERE id = ANY(%s::text[])", schema),
-            last_event=render(
+            publish=render_query(_PUBLISH, schema),
+            take_locks=render_query("SELECT {s}.take_locks(%s, %s, %s::text[])", schema),
+            existing_ids=render_query(f"{select} WHERE id = ANY(%s::text[])", schema),
+            last_event=render_query(
                 f"{select} WHERE category = %s AND stream = %s ORDER BY position DESC LIMIT 1",
                 schema,
             ),

@@ -49,6 +49,14 @@ PAIRS: tuple[tuple[str, str], ...] = (
         "packages/core/src/tidings/_api/projection_store.py",
     ),
     (
+        "packages/core/src/tidings/_api/async_subscription.py",
+        "packages/core/src/tidings/_api/subscription.py",
+    ),
+    (
+        "packages/core/src/tidings/_api/async_consumer.py",
+        "packages/core/src/tidings/_api/consumer.py",
+    ),
+    (
         "packages/adapter-postgres/src/tidings_postgres/async_adapter.py",
         "packages/adapter-postgres/src/tidings_postgres/adapter.py",
     ),

@@ -8,6 +8,7 @@ application API; what an adapter author needs lives in :mod:`tidings.adapters`.
 from __future__ import annotations
 
 from tidings._api.arguments import Batch
+from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
 from tidings._api.async_projection_store import AsyncProjectionStore
 from tidings._api.async_store import (
     AsyncCategoryScope,
@@ -16,10 +17,15 @@ from tidings._api.async_store import (
     AsyncScope,
     AsyncStreamScope,
 )
+from tidings._api.async_subscription import AsyncSubscription
 from tidings._api.connection import connect, connect_async
+from tidings._api.consumer import Consumer, ProjectionConsumer
+from tidings._api.consuming import RetryPolicy
 from tidings._api.projection_plan import SnapshotPolicy
 from tidings._api.projection_store import ProjectionStore
 from tidings._api.store import CategoryScope, EventStore, LogScope, Scope, StreamScope
+from tidings._api.subscription import Subscription
+from tidings._model.checkpoint import Checkpoint
 from tidings._model.clock import Clock, FixedClock, SystemClock, using_clock
 from tidings._model.conditions import (
     NoCondition,
@@ -63,17 +69,22 @@ __all__ = [
     "AdapterImportError",
     "AdapterInfo",
     "AsyncCategoryScope",
+    "AsyncConsumer",
     "AsyncEventStore",
     "AsyncLogScope",
+    "AsyncProjectionConsumer",
     "AsyncProjectionStore",
     "AsyncScope",
     "AsyncStreamScope",
+    "AsyncSubscription",
     "Batch",
     "Capability",
     "CategoryIdentifier",
     "CategoryScope",
+    "Checkpoint",
     "Clock",
     "ConfigurationError",
+    "Consumer",
     "Cursor",
     "DuplicateEventIdError",
     "EventStore",
@@ -89,9 +100,11 @@ __all__ = [
     "Ordering",
     "Page",
     "Projection",
+    "ProjectionConsumer",
     "ProjectionStore",
     "Projector",
     "Query",
+    "RetryPolicy",
     "Scope",
     "SnapshotPolicy",
     "Sort",
@@ -102,6 +115,7 @@ __all__ = [
     "StoredEvent",
     "StreamIdentifier",
     "StreamScope",
+    "Subscription",
     "SystemClock",
     "TidingsError",
     "UnknownAdapterError",

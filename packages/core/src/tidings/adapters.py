@@ -9,6 +9,8 @@ driver), never a private ``tidings._*`` module. It holds:
 - registration: :data:`hookimpl` and :class:`AdapterRegistrar` for the plugin module;
 - the shared, I/O-free steps: retry matching, building stored events, event ids, JSON,
   projection rows, the query evaluator and SQL compiler, and sans-IO plan drivers;
+- the compare-and-set path: :class:`OptimisticAdapter` (and its async twin) for
+  backends that cannot run Python in their atomic step;
 - the value model and the errors an adapter returns and raises.
 
 See ``docs/adapters.md`` for the protocol reference and the publish algorithm.
@@ -16,6 +18,7 @@ See ``docs/adapters.md`` for the protocol reference and the publish algorithm.
 
 from __future__ import annotations
 
+from tidings._model.checkpoint import Checkpoint
 from tidings._model.conditions import (
     AllOf,
     AnyOf,
@@ -43,6 +46,16 @@ from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorage
 from tidings._protocol.async_plan_runner import arun
 from tidings._protocol.bridges import DirectBridge, ThreadBridge
 from tidings._protocol.capabilities import Capability, Ordering
+from tidings._protocol.optimistic import (
+    Append,
+    AsyncOptimisticAdapter,
+    Backoff,
+    Commit,
+    Heads,
+    OptimisticAdapter,
+    ReadHeads,
+    optimistic_publish,
+)
 from tidings._protocol.options import NoOptions
 from tidings._protocol.plan_runner import run
 from tidings._protocol.plans import Driver
@@ -62,7 +75,7 @@ from tidings._protocol.publishing import (
     new_event_ids,
     stored_batch,
 )
-from tidings._protocol.requests import ScanRequest, StreamBatch
+from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
 from tidings._query.evaluate import evaluate_query, sort_key
 from tidings._query.model import Filter, Operator, Path, Query, Sort
 from tidings._query.sql import Dialect, Fragment, compile_order, compile_where
@@ -85,17 +98,25 @@ __all__ = [
     "AdapterRegistrar",
     "AllOf",
     "AnyOf",
+    "Append",
+    "AsyncOptimisticAdapter",
     "AsyncProjectionStorage",
     "AsyncStorageAdapter",
+    "Backoff",
     "Capability",
     "CategoryIdentifier",
+    "Checkpoint",
+    "Commit",
     "ConfigurationError",
     "Dialect",
     "DirectBridge",
     "Driver",
     "DuplicateEventIdError",
     "Filter",
+    "FollowPage",
+    "FollowRequest",
     "Fragment",
+    "Heads",
     "Identifier",
     "JsonValue",
     "LogIdentifier",
@@ -103,6 +124,7 @@ __all__ = [
     "NoCondition",
     "NoOptions",
     "Operator",
+    "OptimisticAdapter",
     "Ordering",
     "Path",
     "PositionIs",
@@ -110,6 +132,7 @@ __all__ = [
     "ProjectionRow",
     "ProjectionStorage",
     "Query",
+    "ReadHeads",
     "Registry",
     "ScanRequest",
     "ScopeKind",
@@ -145,6 +168,7 @@ __all__ = [
     "match_retry",
     "new_event_ids",
     "normalise_json",
+    "optimistic_publish",
     "projection_from_row",
     "projection_to_row",
     "run",

@@ -8,12 +8,14 @@ Arguments are validated by :mod:`tidings._api.arguments`, before any I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from tidings._api.arguments import Batch, category_batches, scan_request, stream_batch
 from tidings._api.store_base import StoreBase
+from tidings._api.subscription import Subscription
+from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.conditions import WriteCondition
 from tidings._model.events import NewEvent, StoredEvent
 from tidings._model.identifiers import (
@@ -26,7 +28,10 @@ from tidings._protocol.adapter import StorageAdapter
 from tidings._protocol.requests import ScanRequest
 
 if TYPE_CHECKING:
+    from tidings._api.consumer import Consumer, ProjectionConsumer
+    from tidings._api.consuming import RetryPolicy
     from tidings._api.projection_store import ProjectionStore
+    from tidings._model.projection import Projector
 
 __all__ = [
     "CategoryScope",
@@ -69,6 +74,56 @@ class EventStore(StoreBase[StorageAdapter]):
     def log(self) -> LogScope:
         """The scope of every event in the store."""
         return LogScope(self, LogIdentifier())
+
+    def consumer(
+        self,
+        *,
+        name: str,
+        source: Scope,
+        handler: Callable[[StoredEvent], Any],
+        names: Iterable[str] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        retry: RetryPolicy | None = None,
+    ) -> Consumer:
+        """A durable, at-least-once consumer of ``source`` named ``name``: its
+        checkpoint is kept in this store (which needs projection storage)."""
+        from tidings._api.consumer import Consumer
+
+        return Consumer(
+            self,
+            name=name,
+            source=source,
+            handler=handler,
+            names=names,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            retry=retry,
+        )
+
+    def projection_consumer(
+        self,
+        *,
+        name: str,
+        source: Scope,
+        projector: Projector,
+        id: str | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+    ) -> ProjectionConsumer:
+        """A consumer that keeps ``projector``'s projection of ``source`` up to date
+        exactly once, saving projection and checkpoint in one atomic step."""
+        from tidings._api.consumer import ProjectionConsumer
+
+        return ProjectionConsumer(
+            self,
+            name=name,
+            source=source,
+            projector=projector,
+            id=id,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+        )
 
     def close(self) -> None:
         """Release the adapter's connections and files. Idempotent."""
@@ -126,6 +181,39 @@ class Scope:
     def latest(self) -> StoredEvent | None:
         """The event with the highest sequence number in this scope, or None."""
         return self._store.adapter.latest(self.identifier)
+
+    def subscribe(
+        self,
+        *,
+        start: Start = "beginning",
+        names: Iterable[str] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        until_caught_up: bool = False,
+    ) -> Subscription:
+        """Follow this scope: its events in delivery order from ``start``, then live.
+
+        ``start`` is ``"beginning"``, ``"end"`` (after every event deliverable now) or
+        a checkpoint to resume after. Events are read ``batch_size`` at a time when the
+        subscriber asks for them; once caught up, the subscription waits for a commit,
+        and at most ``poll_interval`` seconds. With ``until_caught_up`` the iteration
+        ends when nothing is left instead of waiting. Per stream, events come in
+        position order, and no committed event is ever skipped (contract rule 24).
+        """
+        arguments = subscription_arguments(self.identifier, start, names, batch_size, poll_interval)
+        adapter = self._store.adapter
+        after = arguments.start
+        if after == "end":
+            after = adapter.head(self.identifier)
+        return Subscription(
+            self._store,
+            self.identifier,
+            after=after,
+            names=arguments.names,
+            batch_size=arguments.batch_size,
+            poll_interval=arguments.poll_interval,
+            until_caught_up=until_caught_up,
+        )
 
     def __iter__(self) -> Iterator[StoredEvent]:
         return self.iterate()

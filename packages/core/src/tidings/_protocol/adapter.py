@@ -9,17 +9,19 @@ face for free through :class:`~tidings.adapters.ThreadBridge`.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
 from tidings._model.projection import Projection
 from tidings._plugins.url import URL
 from tidings._protocol.capabilities import Capability, Ordering
 from tidings._protocol.options import NoOptions
-from tidings._protocol.requests import ScanRequest, StreamBatch
+from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
 from tidings._query.model import Query
 from tidings.errors import UnsupportedCapabilityError
 
@@ -55,6 +57,18 @@ class ProjectionStorage(ABC):
     @abstractmethod
     def count(self, query: Query) -> int:
         """How many projections match the query's name and filters (paging ignored)."""
+
+    def save_all(self, projections: Sequence[Projection]) -> None:
+        """Insert or replace every projection in one atomic step: all or none.
+
+        Projection consumers save their projection and their checkpoint this way, so a
+        crash between the two can never apply an event twice or lose one (contract rule
+        27). Adapters that cannot do it atomically leave this default, which refuses.
+        """
+        raise UnsupportedCapabilityError(
+            f"{type(self).__name__} cannot save several projections atomically, "
+            "which exactly-once projection consumers need"
+        )
 
 
 class StorageAdapter(ABC):
@@ -109,6 +123,36 @@ class StorageAdapter(ABC):
     @abstractmethod
     def latest(self, target: Identifier) -> StoredEvent | None:
         """The event with the highest sequence number in ``target``, or None."""
+
+    def follow(self, request: FollowRequest) -> FollowPage:
+        """The next page of a subscription, in delivery order (contract rule 24).
+
+        It must never skip an event that commits later: an event may be delivered only
+        once no event that commits later can come before it. The default reads the
+        scope after the checkpoint's sequence number, which is right for an adapter
+        whose sequence numbers become visible in order (one that serialises every write
+        at the level of the log); others override it.
+        """
+        after = None if request.after is None else request.after.sequence_number
+        scan = self.scan(ScanRequest(request.target, after, request.limit, request.names))
+        events = list(scan)
+        return FollowPage.in_sequence_order(events)
+
+    def head(self, target: Identifier) -> Checkpoint | None:
+        """Where a subscription that starts at the end of ``target`` begins: after every
+        event that :meth:`follow` could deliver now (None: from the beginning)."""
+        last = self.latest(target)
+        return None if last is None else Checkpoint.after_sequence_number(last.sequence_number)
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Return once new events may have been committed, or after ``timeout`` seconds.
+
+        Subscribers call it when they have caught up. The default sleeps, so they poll
+        every ``timeout``; adapters that can hear of commits return sooner. Returning
+        early without a change is always allowed.
+        """
+
+        time.sleep(timeout)
 
     def projections(self) -> ProjectionStorage:
         """The adapter's projection storage; adapters with

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tidings._model.checkpoint import Checkpoint
 from tidings._model.conditions import NoCondition, WriteCondition
-from tidings._model.events import NewEvent
+from tidings._model.events import NewEvent, StoredEvent
 from tidings._model.identifiers import Identifier, StreamIdentifier
 
-__all__ = ["ScanRequest", "StreamBatch"]
+__all__ = ["FollowPage", "FollowRequest", "ScanRequest", "StreamBatch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +44,31 @@ class StreamBatch:
     def fully_identified(self) -> bool:
         """Whether every event carries a caller-given id, so the batch can be retried."""
         return bool(self.events) and all(event.id is not None for event in self.events)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowRequest:
+    """The next page of a subscription: up to ``limit`` events of ``target`` strictly
+    after ``after`` (None: from the beginning) in delivery order, optionally only those
+    with one of ``names``."""
+
+    target: Identifier
+    after: Checkpoint | None
+    limit: int
+    names: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowPage:
+    """What :meth:`~tidings.adapters.StorageAdapter.follow` found: each event with its
+    checkpoint, in delivery order, and where the next page starts (past events that the
+    name filter skipped, where the adapter knows it; else the last event's checkpoint)."""
+
+    entries: tuple[tuple[StoredEvent, Checkpoint], ...] = ()
+    resume: Checkpoint | None = None
+
+    @classmethod
+    def in_sequence_order(cls, events: list[StoredEvent]) -> FollowPage:
+        """The page of an adapter whose sequence numbers are committed in order."""
+        entries = tuple((e, Checkpoint.after_sequence_number(e.sequence_number)) for e in events)
+        return cls(entries, entries[-1][1] if entries else None)

@@ -1,0 +1,136 @@
+# Generated from async_subscription.py by tools/unasync.py: do not edit.
+"""Subscriptions: follow a scope from a start point, catch up, then wait for new events.
+
+The async module is the one source of both faces; the sync module is generated from it
+by ``tools/unasync.py``. A subscription pulls: it reads a page when its consumer asks for
+the next event and has none in hand, so a slow consumer is never flooded. When it has
+caught up it waits on the adapter, which returns early when it hears of a commit
+(notifications, a changed file, a condition variable) and otherwise after the poll
+interval, so a lost notification delays a subscriber but never stalls it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from tidings._model.checkpoint import Checkpoint
+from tidings._model.events import StoredEvent
+from tidings._model.identifiers import Identifier
+from tidings._protocol.requests import FollowRequest
+from tidings.errors import StoreClosedError
+
+if TYPE_CHECKING:
+    from tidings._api.store import EventStore
+
+__all__ = ["Subscription"]
+
+
+class Subscription:
+    """The events of one scope in delivery order, from a start point, live.
+
+    Iterate it (``async for`` on the async face) to get events one by one, or iterate
+    :meth:`batches` to get them a page at a time. :attr:`checkpoint` is the checkpoint
+    of the last event handed out: store it, and pass it back as ``after=`` to resume.
+    Per stream, events always come in position order (contract rule 24). Iteration ends
+    when the subscription or its store is closed, or, with ``until_caught_up``, when no
+    event is left to deliver.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        target: Identifier,
+        *,
+        after: Checkpoint | None,
+        names: frozenset[str] | None,
+        batch_size: int,
+        poll_interval: float,
+        until_caught_up: bool,
+    ) -> None:
+        self._store = store
+        self.target = target
+        self._names = names
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._until_caught_up = until_caught_up
+        self._position = after
+        self._checkpoint = after
+        self._buffer: deque[tuple[StoredEvent, Checkpoint]] = deque()
+        self._closed = False
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where to resume: the checkpoint of the last event handed out (or the start)."""
+        return self._checkpoint
+
+    @property
+    def page_done(self) -> bool:
+        """Whether every event read so far has been handed out: a consumer that saves
+        its checkpoint once per page saves it when this turns true."""
+        return not self._buffer
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> StoredEvent:
+        if not self._buffer and not self._fill():
+            raise StopIteration
+        event, self._checkpoint = self._buffer.popleft()
+        return event
+
+    def batches(self) -> Iterator[list[StoredEvent]]:
+        """The events a page at a time (at most ``batch_size``): consumers that save a
+        checkpoint per batch read them this way. :attr:`checkpoint` is the last event's
+        while the caller holds a batch."""
+        while self._buffer or self._fill():
+            batch = list(self._buffer)
+            self._buffer.clear()
+            self._checkpoint = batch[-1][1]
+            yield [event for event, _ in batch]
+
+    def _fill(self) -> bool:
+        """Read the next page into the buffer, waiting for one when caught up; False when
+        the iteration is over."""
+        while not self._closed:
+            request = FollowRequest(self.target, self._position, self._batch_size, self._names)
+            try:
+                page = self._store.adapter.follow(request)
+            except StoreClosedError:
+                self._closed = True
+                break
+            if page.resume is not None:
+                self._position = page.resume
+            if page.entries:
+                self._buffer.extend(page.entries)
+                return True
+            if self._until_caught_up:
+                if page.resume is not None:  # the name filter skipped events: remember it
+                    self._checkpoint = page.resume
+                return False
+            try:
+                self._store.adapter.wait_for_change(self._poll_interval)
+            except StoreClosedError:
+                self._closed = True
+        return False
+
+    def close(self) -> None:
+        """Stop: iteration ends at the next step. Idempotent; the store stays open."""
+        self._closed = True
+        self._buffer.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.target!r}, checkpoint={self._checkpoint})"

@@ -69,6 +69,11 @@ class _Log:
     by_category: dict[str, list[StoredEvent]] = field(default_factory=dict)
     by_stream: dict[StreamIdentifier, list[StoredEvent]] = field(default_factory=dict)
     by_id: dict[str, StoredEvent] = field(default_factory=dict)
+    changed: threading.Condition = field(init=False)
+    """Notified, under ``lock``, whenever events are appended: subscribers wake on it."""
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
 
     def scope(self, target: Identifier) -> list[StoredEvent]:
         if isinstance(target, StreamIdentifier):
@@ -146,6 +151,7 @@ class MemoryAdapter(StorageAdapter):
                 stream_events.extend(kept)
                 log.by_category.setdefault(batch.stream.category, []).extend(kept)
                 log.events.extend(kept)
+                log.changed.notify_all()
                 log.by_id.update((event.id, event) for event in kept)
                 results.append(new)
             return results
@@ -175,6 +181,11 @@ class MemoryAdapter(StorageAdapter):
 
     def projections(self) -> MemoryProjectionStorage:
         return self._log.projections
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Wait on the log's condition variable: a publish wakes every subscriber."""
+        with self._log.changed:
+            self._log.changed.wait(timeout)
 
     def latest(self, target: Identifier) -> StoredEvent | None:
         with self._log.lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tidings.adapters import (
@@ -38,6 +38,14 @@ class MemoryProjectionStorage(ProjectionStorage):
         stored = projection_from_row(row)
         with self._lock:
             self._projections[(projection.name, projection.id)] = (row, stored)
+
+    def save_all(self, projections: Sequence[Projection]) -> None:
+        """Every projection under one acquisition of the lock: all or none."""
+        rows = [projection_to_row(projection) for projection in projections]
+        stored = [(row, projection_from_row(row)) for row in rows]
+        with self._lock:
+            for row, projection in stored:
+                self._projections[(row.name, row.id)] = (row, projection)
 
     def load(self, name: str, id: str) -> Projection | None:
         with self._lock:

@@ -49,6 +49,13 @@ class SQLiteProjectionStorage(ProjectionStorage):
         with self._borrow("save a projection to") as db, write_transaction(db.conn):
             db.conn.execute(self._statements.upsert, row)
 
+    def save_all(self, projections: Sequence[Projection]) -> None:
+        """Every upsert in one ``BEGIN IMMEDIATE`` transaction: all or none."""
+        self._guard_writes("save projections to")
+        rows = [_to_database(projection_to_row(projection)) for projection in projections]
+        with self._borrow("save projections to") as db, write_transaction(db.conn):
+            db.conn.executemany(self._statements.upsert, rows)
+
     def load(self, name: str, id: str) -> Projection | None:
         return self._one("load a projection from", self._statements.load, [name, id])
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.projections import ProjectionSuite
     from tidings_testkit.suites.reading import ReadingSuite
     from tidings_testkit.suites.stateful import StatefulSuite
+    from tidings_testkit.suites.subscriptions import SubscriptionSuite
     from tidings_testkit.suites.writing import WritingSuite
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "StatefulSuite",
     "StoreFactory",
     "StoredEventBuilder",
+    "SubscriptionSuite",
     "SuiteIntegrityError",
     "WritingSuite",
     "async_face_of",
@@ -66,6 +68,7 @@ _HOMES = {
     "ProjectionSuite": "suites.projections",
     "ReadingSuite": "suites.reading",
     "StatefulSuite": "suites.stateful",
+    "SubscriptionSuite": "suites.subscriptions",
     "WritingSuite": "suites.writing",
 }
 

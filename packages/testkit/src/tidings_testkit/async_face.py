@@ -19,8 +19,26 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 import tidings
-from tidings import AsyncEventStore, AsyncProjectionStore, AsyncScope, EventStore
+from tidings import (
+    AsyncConsumer,
+    AsyncEventStore,
+    AsyncProjectionConsumer,
+    AsyncProjectionStore,
+    AsyncScope,
+    AsyncSubscription,
+    EventStore,
+)
 from tidings.adapters import AsyncStorageAdapter
+
+_VIEWED = (
+    AsyncEventStore,
+    AsyncScope,
+    AsyncProjectionStore,
+    AsyncSubscription,
+    AsyncConsumer,
+    AsyncProjectionConsumer,
+)
+"""The async API objects that come back as views (everything else passes through)."""
 
 __all__ = ["BlockingView", "async_face_of", "async_face_store"]
 
@@ -46,11 +64,21 @@ class _LoopThread:
         return asyncio.run_coroutine_threadsafe(_awaited(awaitable), self.loop).result()
 
     def stop(self) -> None:
+        """Stop the loop once the calls still running on it have ended (a subscriber
+        waiting when its store closes ends at its next step), within a few seconds."""
         if self.loop.is_closed():
             return
+        asyncio.run_coroutine_threadsafe(_drain(), self.loop).result()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
+
+
+async def _drain(timeout: float = 5.0) -> None:
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
 
 
 async def _awaited(awaitable: Awaitable[T]) -> T:
@@ -94,10 +122,10 @@ class BlockingView:
     def _view(self, value: Any) -> Any:
         if isinstance(value, Coroutine):
             return self._view(self._loop.run(value))
+        if isinstance(value, _VIEWED):
+            return BlockingView(value, self._loop)
         if isinstance(value, AsyncIterator):
             return self._iterate(value)
-        if isinstance(value, AsyncEventStore | AsyncScope | AsyncProjectionStore):
-            return BlockingView(value, self._loop)
         return value
 
     def _iterate(self, events: AsyncIterator[Any]) -> Iterator[Any]:
@@ -114,6 +142,12 @@ class BlockingView:
 
     def __iter__(self) -> Iterator[Any]:
         return self._iterate(cast(AsyncScope, self._target).__aiter__())
+
+    def __next__(self) -> Any:
+        try:
+            return self._loop.run(cast(AsyncSubscription, self._target).__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
 
     def __enter__(self) -> BlockingView:
         return self

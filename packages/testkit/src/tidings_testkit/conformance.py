@@ -10,6 +10,7 @@ from tidings_testkit.suites.model import ModelSuite
 from tidings_testkit.suites.projections import ProjectionSuite
 from tidings_testkit.suites.reading import ReadingSuite
 from tidings_testkit.suites.stateful import StatefulSuite
+from tidings_testkit.suites.subscriptions import SubscriptionSuite
 from tidings_testkit.suites.writing import WritingSuite
 
 __all__ = ["AsyncEventStoreSuite", "EventStoreSuite"]
@@ -25,6 +26,7 @@ class EventStoreSuite(
     StatefulSuite,
     ProjectionSuite,
     CapabilitySuite,
+    SubscriptionSuite,
 ):
     """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>``
     and set ``url``.

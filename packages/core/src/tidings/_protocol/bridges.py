@@ -14,13 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
 from tidings._model.projection import Projection
 from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
 from tidings._protocol.capabilities import Ordering
-from tidings._protocol.requests import ScanRequest, StreamBatch
+from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
 from tidings._query.model import Query
 
 if TYPE_CHECKING:
@@ -95,6 +96,18 @@ class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
 
     async def count(self, query: Query) -> int:
         return await self._call(self._storage().count, query)
+
+    async def save_all(self, projections: Sequence[Projection]) -> None:
+        await self._call(self._storage().save_all, projections)
+
+    async def follow(self, request: FollowRequest) -> FollowPage:
+        return await self._call(self.adapter.follow, request)
+
+    async def head(self, target: Identifier) -> Checkpoint | None:
+        return await self._call(self.adapter.head, target)
+
+    async def wait_for_change(self, timeout: float) -> None:
+        await self._call(self.adapter.wait_for_change, timeout)
 
     async def initialise(self) -> None:
         await self._call(self.adapter.initialise)
@@ -171,6 +184,13 @@ class DirectBridge(_Bridge):
 
         await asyncio.sleep(0)
         return function(*args)
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """The one call that blocks by design: it waits in a thread, off the loop."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.adapter.wait_for_change, timeout)
 
     async def aclose(self) -> None:
         self.adapter.close()

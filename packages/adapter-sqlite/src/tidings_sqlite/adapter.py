@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,9 @@ from tidings_sqlite.transactions import in_write_transaction
 from tidings_sqlite.writing import append
 
 __all__ = ["SQLiteAdapter"]
+
+_CHANGE_POLL = 0.005
+"""Seconds between two reads of ``PRAGMA data_version`` while a subscriber waits."""
 
 
 class SQLiteAdapter(StorageAdapter):
@@ -75,6 +79,7 @@ class SQLiteAdapter(StorageAdapter):
         # database locked sleeps in SQLite's busy handler (1 ms, then longer) before it
         # tries again. Other processes' writers still meet at the busy handler.
         self._writer = threading.Lock()
+        self._commits = threading.Condition()
         self._pool = ConnectionPool(
             self._open_database,
             keep_idle=self.options.pool_size,
@@ -135,6 +140,31 @@ class SQLiteAdapter(StorageAdapter):
             ) from error
         finally:
             self._writer.release()
+            with self._commits:
+                self._commits.notify_all()
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Return when a commit may have happened, or after ``timeout`` seconds.
+
+        A publish through this store wakes its subscribers at once (a condition
+        variable). Another process's commit shows in ``PRAGMA data_version``, which
+        changes on a connection whenever any other connection commits, and which is
+        read every few milliseconds while a subscriber waits: one cheap query, no file
+        scan. An in-memory database has no other writers, so it only waits.
+        """
+        deadline = time.monotonic() + timeout
+        if self.location.in_memory:
+            with self._commits:
+                self._commits.wait(timeout)
+            return
+        with self._borrow("wait for changes in") as db:
+            seen = db.conn.execute("PRAGMA data_version").fetchone()
+            while (remaining := deadline - time.monotonic()) > 0:
+                with self._commits:
+                    if self._commits.wait(min(remaining, _CHANGE_POLL)):
+                        return
+                if db.conn.execute("PRAGMA data_version").fetchone() != seen:
+                    return
 
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
         return scan_events(

@@ -381,3 +381,22 @@ def test_the_memory_store_lets_other_tasks_run_while_writers_are_busy() -> None:
         assert longest < (finished - started) / 4, (longest, finished - started)
 
     asyncio.run(main())
+
+
+def test_a_cancelled_wait_for_changes_on_the_thread_bridge_stops_at_once(tmp_path: Path) -> None:
+    """Waiting for commits changes nothing, so cancelling it need not wait for the
+    thread's wait to time out (a publish, in contrast, settles first)."""
+
+    async def main() -> None:
+        async with await tidings.connect_async(f"sqlite:///{tmp_path}/events.db") as store:
+            assert isinstance(store.adapter, ThreadBridge)
+            loop = asyncio.get_running_loop()
+            waiting = asyncio.create_task(store.adapter.wait_for_change(3.0))
+            await asyncio.sleep(0.1)
+            started = loop.time()
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert loop.time() - started < 1.0
+
+    asyncio.run(main())

@@ -58,7 +58,9 @@ class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
     def ordering(self) -> Ordering:
         return self.adapter.ordering
 
-    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+    async def _call(self, function: Callable[..., T], *args: Any, settle: bool = True) -> T:
+        """``function(*args)``; ``settle=False`` for a call that changes nothing, whose
+        cancelled caller need not wait for it to finish."""
         raise NotImplementedError
 
     async def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
@@ -138,7 +140,7 @@ class ThreadBridge(_Bridge):
         super().__init__(adapter)
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="tidings-bridge")
 
-    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+    async def _call(self, function: Callable[..., T], *args: Any, settle: bool = True) -> T:
         import asyncio  # here, so that importing tidings does not import asyncio
 
         work = self._executor.submit(function, *args)
@@ -148,9 +150,14 @@ class ThreadBridge(_Bridge):
             # its thread is still running it.
             return await asyncio.shield(waiter)
         except asyncio.CancelledError:
-            if not work.cancel():  # already running: wait until it has settled
+            if not work.cancel() and settle:  # already running: wait until it settles
                 await _settled(waiter)
             raise
+
+    async def wait_for_change(self, timeout: float) -> None:
+        # Only a wait: a cancelled subscriber stops at once, and the thread's wait ends
+        # by itself within ``timeout``.
+        await self._call(self.adapter.wait_for_change, timeout, settle=False)
 
     async def aclose(self) -> None:
         await self._call(self.adapter.close)
@@ -179,7 +186,7 @@ class DirectBridge(_Bridge):
 
     chunk = DIRECT_CHUNK
 
-    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+    async def _call(self, function: Callable[..., T], *args: Any, settle: bool = True) -> T:
         import asyncio
 
         await asyncio.sleep(0)

@@ -1,4 +1,5 @@
-"""Build every distribution's wheel and check its entry points and ``py.typed``.
+"""Build every distribution's wheel and check its entry points and ``py.typed``, and that
+``tidings-core`` stays minimal (no command line, no click).
 
 Run as ``python tests/packaging/check_wheels.py OUT_DIR``; exits non-zero on a problem.
 """
@@ -14,13 +15,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {
-    "tidings_core": ("tidings", {"console_scripts": {"tidings"}}),
+    "tidings_core": ("tidings", {}),
+    "tidings_cli": ("tidings_cli", {"console_scripts": {"tidings"}}),
     "tidings_memory": ("tidings_memory", {"tidings.adapters": {"memory"}}),
     "tidings_sqlite": ("tidings_sqlite", {"tidings.adapters": {"sqlite"}}),
     "tidings_postgres": ("tidings_postgres", {"tidings.adapters": {"postgresql"}}),
     "tidings_testkit": ("tidings_testkit", {"pytest11": {"tidings"}}),
 }
-PACKAGES = ["core", "adapter-memory", "adapter-sqlite", "adapter-postgres", "testkit"]
+PACKAGES = ["core", "cli", "adapter-memory", "adapter-sqlite", "adapter-postgres", "testkit"]
 
 
 def build(out_dir: Path) -> list[Path]:
@@ -60,6 +62,17 @@ def problems(wheels: list[Path]) -> list[str]:
             parser = configparser.ConfigParser()
             if entry_file is not None:
                 parser.read_string(archive.read(entry_file).decode())
+            if distribution == "tidings_core":
+                metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+                requires = [
+                    line.split(":", 1)[1].strip().lower()
+                    for line in archive.read(metadata).decode().splitlines()
+                    if line.startswith("Requires-Dist:")
+                ]
+                if any(name.startswith("click") for name in requires):
+                    found.append(f"{wheel.name}: tidings-core must not depend on click")
+                if parser.has_section("console_scripts"):
+                    found.append(f"{wheel.name}: the tidings command belongs to tidings-cli")
             for group, entries in groups.items():
                 declared = set(parser[group]) if parser.has_section(group) else set()
                 if not entries <= declared:

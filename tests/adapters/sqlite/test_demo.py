@@ -1,4 +1,5 @@
-"""``tidings demo`` with no URL runs on ./tidings.db, and the events persist."""
+"""``tidings demo`` with no URL runs on ./tidings.db, and the events persist: the README's
+first command, run through the installed ``tidings`` script as a user runs it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def test_the_demo_defaults_to_sqlite_and_its_events_persist(tmp_path: Path) -> N
 
     def demo() -> str:
         return subprocess.run(
-            [sys.executable, "-m", "tidings.cli", "demo"],
+            [str(Path(sys.executable).with_name("tidings")), "demo"],
             cwd=tmp_path,
             env=environment,
             capture_output=True,

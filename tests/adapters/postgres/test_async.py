@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 
 import tidings
 from async_face.test_async_face import (
@@ -291,3 +292,31 @@ def test_both_faces_share_one_store(schemas: SchemaFactory) -> None:
         assert await store.log().read() == written + more
 
     _run(url, body)
+
+
+@pytest.mark.parametrize("call", ["read", "latest", "iterate", "load"])
+def test_an_async_read_that_gets_no_connection_in_time_raises_storage_error(
+    schemas: SchemaFactory, call: str
+) -> None:
+    """As on the sync face: the pool's timeout is an answer, not a lost connection to
+    retry, and it used to escape as ``RuntimeError: generator didn't yield``."""
+
+    async def read(store: AsyncEventStore) -> object:
+        stream = store.stream(category="c", stream="s")
+        if call == "read":
+            return await stream.read()
+        if call == "latest":
+            return await stream.latest()
+        if call == "iterate":
+            return [event async for event in stream.iterate()]
+        return await store.projections.load(name="p", id="1")
+
+    async def body(store: AsyncEventStore) -> None:
+        stored = await store.stream(category="c", stream="s").publish(events=_events(2))
+        async with _adapter(store).pool.connection():  # the only connection, held
+            with pytest.raises(StorageError, match="no connection became free") as caught:
+                await read(store)
+            assert isinstance(caught.value.__cause__, PoolTimeout)
+        assert await store.stream(category="c", stream="s").read() == stored
+
+    _run(schemas.url(), body, pool_max_size=1, connect_timeout=0.3)

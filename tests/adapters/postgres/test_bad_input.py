@@ -1,5 +1,5 @@
 """Hostile names are data: a schema or category name never becomes SQL, and a ``%`` in
-a schema name is never read as a placeholder."""
+a schema name is never read as a placeholder. Impossible options fail before any I/O."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from tidings import (
     WriteCondition,
     field,
 )
+from tidings_postgres import PostgresOptions
+from tidings_postgres.options import MAX_PAGE_SIZE, MAX_POOL_SIZE, MAX_SECONDS
 
 MALICIOUS = 'x"; CREATE TABLE public.tidings_pwned (); --'
 
@@ -193,3 +195,76 @@ def _projections_round_trip(projections: ProjectionStore) -> None:
     assert [p.id for p in found.items] == ["1"]
     assert projections.count(name="p") == 1
     assert projections.count() == 1
+
+
+_HUGE = [float("nan"), float("inf"), float("-inf"), 1e300, MAX_SECONDS * 1.001]
+_DURATIONS = [
+    "statement_timeout",
+    "lock_timeout",
+    "connect_timeout",
+    "operation_timeout",
+    "tcp_user_timeout",
+]
+
+
+@pytest.mark.parametrize("value", _HUGE, ids=repr)
+@pytest.mark.parametrize("option", _DURATIONS)
+def test_a_nan_infinite_or_huge_duration_names_the_option(option: str, value: float) -> None:
+    with pytest.raises(ConfigurationError, match=option):
+        PostgresOptions(**{option: value})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=option):
+        tidings.connect("postgresql://u:pw@127.0.0.1:1/db", **{option: value})
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("page_size", 10**30),
+        ("page_size", MAX_PAGE_SIZE + 1),
+        ("pool_max_size", 10**30),
+        ("pool_max_size", MAX_POOL_SIZE + 1),
+        ("pool_min_size", 10**30),
+        ("keepalives_idle", 0),
+        ("keepalives_idle", 32_768),
+        ("keepalives_interval", 10**30),
+        ("keepalives_count", 128),
+        ("page_size", True),
+        ("statement_timeout", [1]),
+        ("keepalives", 1),
+        ("application_name", "a\x00b"),
+        ("target_session_attrs", "read-write\x00"),
+        ("options", 7),
+    ],
+)
+def test_an_out_of_range_or_mistyped_option_names_itself_before_any_io(
+    option: str, value: object
+) -> None:
+    with pytest.raises(ConfigurationError, match=option):
+        PostgresOptions(**{option: value})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=option):
+        tidings.connect("postgresql://u:pw@127.0.0.1:1/db", **{option: value})
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e300"])
+def test_a_nan_or_huge_duration_in_the_query_string_names_the_option(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="statement_timeout"):
+        tidings.connect(f"postgresql://u:pw@127.0.0.1:1/db?statement_timeout={text}")
+
+
+def test_the_largest_allowed_values_are_accepted_by_libpq_and_the_server(
+    schemas: SchemaFactory,
+) -> None:
+    """The bounds are the real limits, not guesses: at each one, a store still opens."""
+    limits = {
+        "statement_timeout": MAX_SECONDS,
+        "lock_timeout": MAX_SECONDS,
+        "tcp_user_timeout": MAX_SECONDS,
+        "operation_timeout": MAX_SECONDS,
+        "keepalives_idle": 32_767,
+        "keepalives_interval": 32_767,
+        "keepalives_count": 127,
+        "page_size": MAX_PAGE_SIZE,
+    }
+    with tidings.connect(schemas.url(), **limits) as store:
+        stored = store.stream(category="c", stream="s").publish(events=[NewEvent(name="e")])
+        assert store.log().read() == stored

@@ -11,7 +11,9 @@ The async module is the one source of both faces; the sync module is generated f
 by ``tools/unasync.py``. Cancelling a task mid-publish cancels the statement on the server
 (psycopg does) and rolls back any open transaction (the plan does), so nothing partial is
 written and the connection goes back to the pool. A scan holds no connection between
-pages, so an abandoned iterator holds nothing.
+pages, so an abandoned iterator holds nothing. With ``operation_timeout`` set, a call
+whose server stays silent past it is ended by a watchdog
+(:mod:`~tidings_postgres.connection`), on either face.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from tidings.adapters import (
     StreamBatch,
     run,
 )
-from tidings_postgres.connection import Connection, Server, failures
+from tidings_postgres.connection import Connection, Server, Watchdog, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, returns_rows
@@ -88,6 +90,7 @@ class PostgresAdapter(StorageAdapter):
         self._statements = Statements.for_schema(options.schema)
         self._level = options.ordering.value
         self.pool = server.pool()
+        self._watchdog = Watchdog(options.operation_timeout)
         self._ready = False
         self._closed = False
         self._opening = threading.Lock()
@@ -115,7 +118,7 @@ class PostgresAdapter(StorageAdapter):
         """Create the schema unless it exists; safe when several processes start at once."""
         action = f"create schema {self.options.schema!r} on"
         with self._server.connect() as conn:
-            with failures(self._server, action):
+            with failures(self._server, action), self._watchdog.watch(conn):
                 run(schema_plan(self.options.schema), partial(fetch, conn))
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
@@ -153,17 +156,30 @@ class PostgresAdapter(StorageAdapter):
 
     @contextmanager
     def _connection(self, action: str, *, retry: bool = False) -> Iterator[Connection]:
+        """A pooled connection for one call, under the ``operation_timeout`` deadline.
+
+        With ``retry``, a connection lost while in use is swallowed (see
+        :func:`~tidings_postgres.connection.failures`), so the caller's loop tries again.
+        Getting a connection is outside that: it already waited ``connect_timeout``, and
+        an error swallowed before the ``yield`` would leave this context nothing to give.
+        """
         pool = self._open_pool()
-        with failures(self._server, action, retry=retry):
-            try:
-                with pool.connection() as conn:
-                    yield conn
-            except psycopg.OperationalError:
-                # The server may have dropped other pooled connections too (a restart, a
-                # failover): discard them now so that the next call gets a live one.
-                with suppress(psycopg.Error):
-                    pool.check()
-                raise
+        with failures(self._server, action):
+            conn = pool.getconn()
+        try:
+            with failures(self._server, action, retry=retry):
+                try:
+                    with self._watchdog.watch(conn):
+                        yield conn
+                except psycopg.OperationalError:
+                    # The server may have dropped other pooled connections too (a restart,
+                    # a failover): discard them now so that the next call gets a live one.
+                    # Not after a deadline: the peer is silent, and checking would hang.
+                    with suppress(psycopg.Error):
+                        pool.check()
+                    raise
+        finally:
+            pool.putconn(conn)
 
     def _open_pool(self) -> ConnectionPool[Connection]:
         if not self._ready:

@@ -10,7 +10,9 @@ The async module is the one source of both faces; the sync module is generated f
 by ``tools/unasync.py``. Cancelling a task mid-publish cancels the statement on the server
 (psycopg does) and rolls back any open transaction (the plan does), so nothing partial is
 written and the connection goes back to the pool. A scan holds no connection between
-pages, so an abandoned iterator holds nothing.
+pages, so an abandoned iterator holds nothing. With ``operation_timeout`` set, a call
+whose server stays silent past it is ended by a watchdog
+(:mod:`~tidings_postgres.connection`), on either face.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from tidings.adapters import (
     StreamBatch,
     arun,
 )
-from tidings_postgres.connection import AsyncConnection, Server, failures
+from tidings_postgres.connection import AsyncConnection, AsyncWatchdog, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, returns_rows
@@ -90,6 +92,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._statements = Statements.for_schema(options.schema)
         self._level = options.ordering.value
         self.pool = server.async_pool()
+        self._watchdog = AsyncWatchdog(options.operation_timeout)
         self._ready = False
         self._closed = False
         self._opening = asyncio.Lock()
@@ -117,7 +120,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         """Create the schema unless it exists; safe when several processes start at once."""
         action = f"create schema {self.options.schema!r} on"
         async with await self._server.connect_async() as conn:
-            with failures(self._server, action):
+            with failures(self._server, action), self._watchdog.watch(conn):
                 await arun(schema_plan(self.options.schema), partial(afetch, conn))
 
     async def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
@@ -159,17 +162,30 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     async def _connection(
         self, action: str, *, retry: bool = False
     ) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for one call, under the ``operation_timeout`` deadline.
+
+        With ``retry``, a connection lost while in use is swallowed (see
+        :func:`~tidings_postgres.connection.failures`), so the caller's loop tries again.
+        Getting a connection is outside that: it already waited ``connect_timeout``, and
+        an error swallowed before the ``yield`` would leave this context nothing to give.
+        """
         pool = await self._open_pool()
-        with failures(self._server, action, retry=retry):
-            try:
-                async with pool.connection() as conn:
-                    yield conn
-            except psycopg.OperationalError:
-                # The server may have dropped other pooled connections too (a restart, a
-                # failover): discard them now so that the next call gets a live one.
-                with suppress(psycopg.Error):
-                    await pool.check()
-                raise
+        with failures(self._server, action):
+            conn = await pool.getconn()
+        try:
+            with failures(self._server, action, retry=retry):
+                try:
+                    with self._watchdog.watch(conn):
+                        yield conn
+                except psycopg.OperationalError:
+                    # The server may have dropped other pooled connections too (a restart,
+                    # a failover): discard them now so that the next call gets a live one.
+                    # Not after a deadline: the peer is silent, and checking would hang.
+                    with suppress(psycopg.Error):
+                        await pool.check()
+                    raise
+        finally:
+            await pool.putconn(conn)
 
     async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection]:
         if not self._ready:

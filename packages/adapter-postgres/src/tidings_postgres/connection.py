@@ -1,18 +1,38 @@
-"""Connections: libpq parameters from a config string, the pool, and error translation.
+"""Connections: libpq parameters from a config string, the pool, deadlines, and error
+translation.
 
 The password goes to libpq and nowhere else: descriptions of the server, ``repr`` and
 every error message are built from the host, port, database and user only.
+
+A peer can fall silent in two ways. When the network drops packets, the kernel notices:
+TCP keepalives probe an idle connection and ``tcp_user_timeout`` caps how long sent data
+may go unacknowledged, so libpq sees the connection fail. When the peer's TCP stack
+still answers but nothing comes back (a hung proxy or server), no socket setting can
+tell, and no server-side timeout helps either, since the server may never have seen the
+query. Only a client-side deadline bounds that call: the watchdogs below shut the
+socket down when ``operation_timeout`` passes, which wakes whatever waits on it, on
+either face. The connection is then broken, so the pool discards it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
+import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import cache
+from types import TracebackType
 from typing import Any, NoReturn
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg import pq
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from tidings.adapters import (
     URL,
@@ -23,7 +43,16 @@ from tidings.adapters import (
 from tidings_postgres.arrays import ADAPTERS
 from tidings_postgres.options import PostgresOptions
 
-__all__ = ["AsyncConnection", "Connection", "Server", "failures", "translate_error"]
+__all__ = [
+    "AsyncConnection",
+    "AsyncWatchdog",
+    "Connection",
+    "Server",
+    "Unanswered",
+    "Watchdog",
+    "failures",
+    "translate_error",
+]
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -35,25 +64,45 @@ def _milliseconds(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
+@cache
+def _libpq_keywords() -> frozenset[str]:
+    """The connection parameters the libpq loaded in this process understands."""
+    return frozenset(option.keyword.decode() for option in pq.Conninfo.get_defaults())
+
+
+def _libpq_version() -> str:
+    version = pq.version()
+    return f"{version // 10000}.{version % 10000}"
+
+
 class Server:
     """Where to connect and how: libpq parameters plus a password-free description."""
 
     def __init__(self, url: URL, options: PostgresOptions) -> None:
         if url.path.count("/") > 1:
+            # The URL is not shown: a '/' in a password that was not percent-encoded
+            # splits it here, and would put the rest of the password into the path.
             raise ConfigurationError(
-                f"{url}: the path must be the database name, as in postgresql://host/db"
+                "the path of a postgresql:// config string must be the database name "
+                "alone, as in postgresql://host/db; percent-encode a '/' in a password "
+                "or database name as %2F"
             )
         self.host = url.host or "localhost"
         self.port = url.port or 5432
         self.database = url.database
         self.user = url.username
         self.options = options
-        settings = list(_SESSION_SETTINGS)
+        settings = [f"-c {setting}" for setting in _SESSION_SETTINGS]
         if options.statement_timeout is not None:
-            settings.append(f"statement_timeout={_milliseconds(options.statement_timeout)}")
+            settings.append(f"-c statement_timeout={_milliseconds(options.statement_timeout)}")
         if options.lock_timeout is not None:
-            settings.append(f"lock_timeout={_milliseconds(options.lock_timeout)}")
+            settings.append(f"-c lock_timeout={_milliseconds(options.lock_timeout)}")
+        passed = options.libpq_settings()
+        if "options" in passed:  # the caller's first, so that the adapter's own win
+            settings.insert(0, passed.pop("options"))
+        user_timeout = options.tcp_user_timeout
         self._parameters: dict[str, Any] = {
+            **passed,
             "host": url.host,
             "port": url.port,
             "dbname": url.database,
@@ -61,9 +110,24 @@ class Server:
             "password": url.password,
             "connect_timeout": max(1, round(options.connect_timeout)),
             "application_name": options.application_name,
-            "sslmode": options.sslmode,
-            "options": " ".join(f"-c {setting}" for setting in settings),
+            "keepalives": int(options.keepalives),
+            "keepalives_idle": options.keepalives_idle,
+            "keepalives_interval": options.keepalives_interval,
+            "keepalives_count": options.keepalives_count,
+            "tcp_user_timeout": None if user_timeout is None else _milliseconds(user_timeout),
+            "options": " ".join(settings),
         }
+        unknown = sorted(
+            key
+            for key, value in self._parameters.items()
+            if value is not None and key not in _libpq_keywords()
+        )
+        if unknown:
+            raise ConfigurationError(
+                f"option(s) {', '.join(unknown)} of postgresql:// are not supported by the "
+                f"libpq this process loaded (version {_libpq_version()}); upgrade libpq "
+                "(or psycopg[binary], which bundles it), or leave them out"
+            )
 
     @property
     def description(self) -> str:
@@ -109,16 +173,232 @@ class Server:
         return f"Server({self.description!r})"
 
 
+class Unanswered(Exception):
+    """The server gave no answer within ``operation_timeout``, so the watchdog shut the
+    connection down; :func:`failures` turns this into a :class:`StorageError`."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"no answer within operation_timeout={timeout:g}s")
+        self.timeout = timeout
+
+
+def _shut_down(fd: int) -> None:
+    """End both directions of the socket ``fd`` as if the peer had closed it, which wakes
+    any thread or event loop waiting on it; libpq then fails the call. The descriptor
+    itself stays open, owned by libpq, so it cannot be reused by another socket meanwhile:
+    only a duplicate is closed here. (Closing the connection from here instead would free
+    the descriptor under a thread that is still polling it.)"""
+    try:
+        copy = os.dup(fd)
+    except OSError:
+        return  # libpq closed it already: nothing waits on it
+    try:
+        duplicate = socket.socket(fileno=copy)
+    except OSError:
+        os.close(copy)
+        return
+    # An OSError means the peer closed it already, and the waiter is awake anyway.
+    with duplicate, suppress(OSError):
+        duplicate.shutdown(socket.SHUT_RDWR)
+
+
+class _Watch:
+    """A deadline on one connection, armed while inside ``with``.
+
+    When it passes, :meth:`fire` shuts the socket down. An error the call then raises
+    is replaced by :class:`Unanswered`, chained to it; and the connection is closed on
+    the way out in any case, so that the pool discards it even if the call had already
+    finished its last round trip when the deadline fired.
+    """
+
+    __slots__ = ("conn", "finished", "fired", "timeout")
+
+    def __init__(self, conn: Connection | AsyncConnection, timeout: float) -> None:
+        self.conn = conn
+        self.timeout = timeout
+        self.fired = False
+        self.finished = False
+
+    def fire(self) -> None:
+        """Shut the socket down, unless the calls are over (the caller serialises this
+        with :meth:`_disarm`)."""
+        if not self.finished and not self.fired:
+            self.fired = True
+            try:
+                fd = self.conn.pgconn.socket
+            except psycopg.OperationalError:
+                return  # lost already: the call is failing on its own
+            _shut_down(fd)
+
+    def _arm(self) -> None:
+        raise NotImplementedError
+
+    def _disarm(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> _Watch:
+        self._arm()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._disarm()
+        if not self.fired:
+            return
+        self.conn.pgconn.finish()  # broken anyway: make sure the pool sees it
+        if isinstance(error, psycopg.Error):
+            raise Unanswered(self.timeout) from error
+
+
+class _LoopWatch(_Watch):
+    """The async face's deadline: a timer on the running event loop, which runs
+    :meth:`fire` between steps of the call, so no lock is needed."""
+
+    __slots__ = ("_handle",)
+
+    def _arm(self) -> None:
+        self._handle = asyncio.get_running_loop().call_later(self.timeout, self.fire)
+
+    def _disarm(self) -> None:
+        self.finished = True
+        self._handle.cancel()
+
+
+class _ThreadWatch(_Watch):
+    """The sync face's deadline: a blocked call cannot time itself out, so the shared
+    :class:`_Reaper` thread fires it."""
+
+    __slots__ = ()
+
+    def _arm(self) -> None:
+        _REAPER.arm(self)
+
+    def _disarm(self) -> None:
+        _REAPER.disarm(self)
+
+
+class _Unwatched:
+    """What a watchdog without a timeout hands out: does nothing."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_UNWATCHED = _Unwatched()
+
+
+class AsyncWatchdog:
+    """Deadlines of ``operation_timeout`` for the async face."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+
+    def watch(self, conn: AsyncConnection) -> _Watch | _Unwatched:
+        """A context that shuts ``conn`` down if the calls inside outlast the timeout."""
+        return _UNWATCHED if self.timeout is None else _LoopWatch(conn, self.timeout)
+
+
+class _Reaper:
+    """The one thread per process that fires the sync face's deadlines.
+
+    Deadlines sit in a heap; a finished one is only marked, and dropped when it reaches
+    the top, so arming and disarming cost a lock and a heap push. The thread sleeps until
+    the earliest deadline, and ends after a while with none, to be started again when
+    needed. Firing and disarming take the same lock, so a connection is never shut down
+    after its call has finished and it went back to the pool.
+    """
+
+    IDLE_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def reset(self) -> None:
+        """In a forked child: the parent's thread and lock state do not carry over."""
+        self._ready = threading.Condition(threading.Lock())
+        self._heap = []
+        self._thread = None
+
+    def arm(self, watch: _Watch) -> None:
+        deadline = time.monotonic() + watch.timeout
+        with self._ready:
+            heap = self._heap
+            while heap and heap[0][2].finished:
+                heapq.heappop(heap)
+            heapq.heappush(heap, (deadline, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="tidings-postgres-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif heap[0][2] is watch:
+                self._ready.notify()
+
+    def disarm(self, watch: _Watch) -> None:
+        with self._ready:
+            watch.finished = True
+
+    def _run(self) -> None:
+        with self._ready:
+            while True:
+                heap = self._heap
+                while heap and heap[0][2].finished:
+                    heapq.heappop(heap)
+                if not heap:
+                    if not self._ready.wait(self.IDLE_SECONDS) and not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                wait = heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._ready.wait(wait)
+                    continue
+                heapq.heappop(heap)[2].fire()
+
+
+_REAPER = _Reaper()
+os.register_at_fork(after_in_child=_REAPER.reset)
+
+
+class Watchdog:
+    """Deadlines of ``operation_timeout`` for the sync face."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+
+    def watch(self, conn: Connection) -> _Watch | _Unwatched:
+        """A context that shuts ``conn`` down if the calls inside outlast the timeout."""
+        return _UNWATCHED if self.timeout is None else _ThreadWatch(conn, self.timeout)
+
+
 @contextmanager
 def failures(server: Server, action: str, *, retry: bool = False) -> Iterator[None]:
     """Translate driver errors raised inside; with ``retry``, swallow a lost connection
-    instead, so that the caller's loop tries once more."""
+    instead, so that the caller's loop tries once more. A timeout of any kind is an
+    answer, never retried."""
     try:
         yield
+    except Unanswered as error:
+        raise StorageError(
+            f"could not {action} PostgreSQL at {server.description}: no answer within "
+            f"operation_timeout={error.timeout:g}s, so the connection was dropped (the "
+            "server or the network to it is unresponsive). A publish may or may not have "
+            "been stored: publishing the same events again with the same ids is safe. "
+            "Raise operation_timeout if the server is merely slow"
+        ) from error.__cause__
     except psycopg.OperationalError as error:
-        # Only a lost connection is worth one more try; a timeout is an answer.
         timed_out = isinstance(error, pg_errors.LockNotAvailable | pg_errors.QueryCanceled)
-        if not retry or timed_out:
+        if not retry or timed_out or isinstance(error, PoolTimeout):
             translate_error(error, server, action)
     except psycopg.Error as error:
         translate_error(error, server, action)
@@ -130,6 +410,15 @@ def translate_error(error: BaseException, server: Server, action: str) -> NoRetu
     where = f"PostgreSQL at {server.description}"
     if isinstance(error, pg_errors.LockNotAvailable | pg_errors.QueryCanceled):
         raise StoreBusyError(f"could not {action} {where} in time: {detail}") from error
+    if isinstance(error, PoolTimeout):
+        options = server.options
+        raise StorageError(
+            f"could not {action} {where}: no connection became free within "
+            f"connect_timeout={options.connect_timeout:g}s. Either all "
+            f"pool_max_size={options.pool_max_size} connections were in use (raise "
+            "pool_max_size or connect_timeout), or the server did not accept new "
+            f"connections ({detail})"
+        ) from error
     raise StorageError(f"could not {action} {where}: {detail}") from error
 
 

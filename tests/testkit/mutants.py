@@ -1,22 +1,29 @@
 """Deliberately broken copies of the reference adapter: the suite must catch each one.
 
-The last four are the races a networked adapter gets wrong (a Redis adapter with Lua
+Four are the races a networked adapter gets wrong (a Redis adapter with Lua
 scripts planted them first): a step that must be atomic is split in two, with a round
 trip between, as a client that reads, decides, then writes would split it. The round
-trip is a short sleep, far shorter than a real network's.
+trip is a short sleep, far shorter than a real network's. The last two break the
+compare-and-set adapter (``OptimisticAdapter``): a commit that does not compare what the
+core decided on.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tidings import Identifier, NoCondition, StoredEvent
-from tidings.adapters import ScanRequest, StreamBatch, build_stored_events, match_retry
+from tidings.adapters import Commit, ScanRequest, StreamBatch, build_stored_events, match_retry
 from tidings_memory import MemoryAdapter
+
+sys.path.insert(0, str(Path(__file__).parent / "throwaway_adapter" / "src"))
+from tidings_throwaway.adapter import ThrowawayAdapter
 
 ROUND_TRIP = 0.0005
 """Seconds between the two halves of a split atomic step: half a millisecond."""
@@ -179,6 +186,22 @@ class AtomicOnlyWithoutContention(MemoryAdapter):
                 self._in_flight -= 1
 
 
+class CommitIgnoresHeads(ThrowawayAdapter):
+    """A compare-and-set adapter whose commit forgets to compare the stream heads."""
+
+    def commit(self, commit: Commit) -> list[list[StoredEvent]] | None:
+        time.sleep(ROUND_TRIP)  # from the core's read to the backend's commit
+        return super().commit(replace(commit, expected={}))
+
+
+class CommitIgnoresIds(ThrowawayAdapter):
+    """A compare-and-set adapter whose commit forgets to check that the ids are new."""
+
+    def commit(self, commit: Commit) -> list[list[StoredEvent]] | None:
+        time.sleep(ROUND_TRIP)  # from the core's read to the backend's commit
+        return super().commit(replace(commit, absent_ids=frozenset()))
+
+
 MUTANTS = [
     IgnoresConditions,
     PositionsFromOne,
@@ -194,4 +217,6 @@ MUTANTS = [
     ChecksIdsBeforeTheWrite,
     ScansEagerly,
     AtomicOnlyWithoutContention,
+    CommitIgnoresHeads,
+    CommitIgnoresIds,
 ]

@@ -21,6 +21,7 @@ from tidings import (
     Batch,
     CategoryIdentifier,
     CategoryScope,
+    DuplicateEventIdError,
     EventStore,
     LogScope,
     NewEvent,
@@ -60,6 +61,12 @@ def _send(
     stream: StreamScope, batch: list[NewEvent], condition: WriteCondition | None, _writer: int
 ) -> list[StoredEvent]:
     return stream.publish(events=batch, condition=condition)
+
+
+def _send_to_one_of(
+    streams: list[StreamScope], batch: list[NewEvent], writer: int
+) -> list[StoredEvent]:
+    return streams[writer % len(streams)].publish(events=batch)
 
 
 class ConcurrencySuite(AdapterSuite):
@@ -157,6 +164,28 @@ class ConcurrencySuite(AdapterSuite):
             assert [e.id for e in stored] == [e.id for e in batch], f"round {round_}: {stored}"
             assert [e.position for e in stored] == [0, 1, 2]
             assert results == [stored] * WRITERS, f"round {round_}: {results}"
+
+    def test_concurrent_publishes_of_one_batch_to_two_streams_store_it_once(
+        self, store: EventStore
+    ) -> None:
+        """The same id-tagged batch sent at once to two streams: one stream gets it, the
+        writers to that stream get it back, the others get ``DuplicateEventIdError``
+        (rule 10). An id check that is not atomic with the write, or that only looks at
+        the target stream, stores the ids twice."""
+        for round_ in range(RACE_ROUNDS):
+            streams = [store.stream(category="ids", stream=f"r{round_}-{side}") for side in "ab"]
+            batch = [NewEvent(name="e", id=str(uuid.uuid4()), payload={"i": i}) for i in range(3)]
+            results = _run_together(WRITERS, functools.partial(_send_to_one_of, streams, batch))
+            stored = [stream.read() for stream in streams]
+            winners = [side for side, events in enumerate(stored) if events]
+            assert len(winners) == 1, f"round {round_}: the batch was stored in {winners}"
+            won = stored[winners[0]]
+            assert [e.id for e in won] == [e.id for e in batch]
+            for writer, result in enumerate(results):
+                if writer % 2 == winners[0]:
+                    assert result == won, f"round {round_}, writer {writer}: {result!r}"
+                else:
+                    assert isinstance(result, DuplicateEventIdError), f"writer {writer}: {result!r}"
 
     def test_multi_stream_publishes_racing_single_stream_writers_are_all_or_nothing(
         self, store: EventStore

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tidings._logging import get_logger
 from tidings._plugins.url import URL, make_url
 from tidings._protocol.options import build_options
 from tidings.errors import AdapterImportError, ConfigurationError, UnknownAdapterError
@@ -41,6 +42,8 @@ __all__ = [
 ENTRY_POINT_GROUP = "tidings.adapters"
 LOAD_ENV = "TIDINGS_LOAD_PLUGINS"
 DISABLE_ENV = "TIDINGS_DISABLE_PLUGINS"
+
+_log = get_logger("plugins")
 
 KNOWN_ADAPTERS: Mapping[str, str] = {
     "memory": 'pip install tidings-memory (or pip install "tidings")',
@@ -91,6 +94,12 @@ class AdapterInfo:
                 )
             else:
                 self._loaded = self.factory
+            _log.debug(
+                "loaded adapter %s:// (%s) from %s",
+                self.scheme,
+                self._loaded.__qualname__,
+                " ".join(filter(None, (self.distribution, self.version))) or "this process",
+            )
         return self._loaded
 
     @property

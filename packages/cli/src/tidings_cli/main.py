@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from importlib import metadata
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -43,6 +44,12 @@ class TidingsGroup(click.Group):
     """A group whose commands end the same way: see the module docstring."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # here, so that a closed pipe is seen while we can handle it
@@ -57,6 +64,19 @@ class TidingsGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line for people (such as a misspelt name in
+    TIDINGS_DISABLE_PLUGINS), without the source line Python shows by default."""
+    click.echo(f"Warning: {message}", err=True)
 
 
 def _set_debug(context: click.Context, parameter: click.Parameter, value: bool) -> None:

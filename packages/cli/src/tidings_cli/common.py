@@ -138,16 +138,34 @@ class ProgressBar:
         self._unit = unit
         self._done = 0
         self._items = 0
-        self._started = time.monotonic()
+        self._pending = 0
+        self._started = self._drawn = time.monotonic()
 
     def advance_to(self, done: int, items: int = 1) -> None:
-        """Move the bar to ``done`` (never backwards), having handled ``items`` more."""
+        """Move the bar to ``done`` (never backwards), having handled ``items`` more.
+
+        Redrawn at most ten times a second: click redraws on every update, which would
+        cost more than the events themselves."""
         self._items += items
-        if self._bar is not None and done > self._done:
-            elapsed = time.monotonic() - self._started
-            rate = f"{self._items / elapsed:,.0f} {self._unit}/s" if elapsed > 0 else ""
-            self._bar.update(done - self._done, rate)
-            self._done = done
+        if self._bar is None or done <= self._done:
+            return
+        now = time.monotonic()
+        if now - self._drawn < 0.1:
+            self._pending = done
+            return
+        self._draw(done, now)
+
+    def finish(self) -> None:
+        """Draw what was handled since the last redraw."""
+        if self._bar is not None and self._pending > self._done:
+            self._draw(self._pending, time.monotonic())
+
+    def _draw(self, done: int, now: float) -> None:
+        elapsed = now - self._started
+        rate = f"{self._items / elapsed:,.0f} {self._unit}/s" if elapsed > 0 else ""
+        self._bar.update(done - self._done, rate)
+        self._done = done
+        self._drawn = now
 
     def advance(self, steps: int = 1) -> None:
         """Move the bar on by ``steps`` items."""
@@ -174,4 +192,6 @@ def progress(
         width=30,
         item_show_func=lambda rate: rate,
     ) as bar:
-        yield ProgressBar(bar, unit)
+        shown = ProgressBar(bar, unit)
+        yield shown
+        shown.finish()

@@ -161,6 +161,8 @@ class ProgressBar:
             self._draw(self._pending, time.monotonic())
 
     def _draw(self, done: int, now: float) -> None:
+        if self._bar is None:
+            return
         elapsed = now - self._started
         rate = f"{self._items / elapsed:,.0f} {self._unit}/s" if elapsed > 0 else ""
         self._bar.update(done - self._done, rate)

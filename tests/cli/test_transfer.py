@@ -61,7 +61,7 @@ def source(tmp_path: Path) -> str:
 def test_export_writes_the_documented_shape(invoke: Invoke, source: str, tmp_path: Path) -> None:
     result = invoke("export", "--url", source, "-o", str(tmp_path / "out.jsonl"))
     assert result.exit_code == 0, result.stderr
-    assert "exported 27 events" in result.stderr
+    assert f"exported 27 events from {source} to {tmp_path / 'out.jsonl'}" in result.stderr
     lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) == 27
@@ -84,6 +84,8 @@ def test_export_writes_the_documented_shape(invoke: Invoke, source: str, tmp_pat
     # to stdout, with a scope filter
     users = invoke("export", "--url", source, "--category", "users", "--name", "placed")
     assert [json.loads(line)["stream"] for line in users.stdout.splitlines()] == ["s0", "s1"]
+    assert "exported 2 events" in users.stderr
+    assert users.stderr.rstrip().endswith("to stdout")
 
 
 def test_export_then_import_keeps_events_and_a_rerun_skips_them(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from datetime import datetime
 from typing import IO, Any
 
@@ -111,7 +110,8 @@ def export(
                 output.write("\n".join(chunk) + "\n")
                 count += len(chunk)
         output.flush()
-    where = "stdout" if output in (sys.stdout, sys.__stdout__) else repr(output.name)
+    name = str(getattr(output, "name", "-"))
+    where = "stdout" if name in ("-", "<stdout>") else name
     echo_err(f"exported {count} events from {chosen} to {where}")
 
 

@@ -1,7 +1,14 @@
-"""A third-party adapter, installed into a fresh environment, is found and proven."""
+"""The testkit installs and runs alone: a fresh environment with exactly tidings-core,
+tidings-testkit and a third-party adapter (no first-party adapter) finds the adapter and
+runs the whole suite on both faces against it, with the plugin allowlist naming only it.
+
+The adapter is tests/testkit/throwaway_adapter, copied out of the repository first: a
+compare-and-set key-value adapter written against ``tidings.adapters`` alone.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,17 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 THROWAWAY = Path(__file__).parent / "throwaway_adapter"
 
 
-def _uv(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _uv(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "uv", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=cwd,
+        [sys.executable, "-m", "uv", *map(str, args)], capture_output=True, text=True, check=True
     )
 
 
-def test_an_installed_third_party_adapter_is_found_and_passes_the_suite(
+def test_the_testkit_and_a_third_party_adapter_run_the_whole_suite_alone(
     tmp_path: Path,
 ) -> None:
     package = tmp_path / "throwaway_adapter"
@@ -36,10 +39,15 @@ def test_an_installed_third_party_adapter_is_found_and_passes_the_suite(
         "--python",
         python,
         ROOT / "packages" / "core",
-        ROOT / "packages" / "adapter-memory",
         ROOT / "packages" / "testkit",
         package,
     )
+    installed = _uv("pip", "list", "--python", python, "--format", "freeze").stdout
+    assert sorted(line.split("==")[0] for line in installed.split() if "tidings" in line) == [
+        "tidings-core",
+        "tidings-testkit",
+        "tidings-throwaway",
+    ]
     found = subprocess.run(
         [
             python,
@@ -50,13 +58,17 @@ def test_an_installed_third_party_adapter_is_found_and_passes_the_suite(
         text=True,
         check=True,
     )
-    assert "('throwaway', 'tidings-throwaway')" in found.stdout
+    assert found.stdout.strip() == "[('throwaway', 'tidings-throwaway')]"
+    environment = {**os.environ, "TIDINGS_LOAD_PLUGINS": "throwaway"}
+    environment.pop("PYTHONPATH", None)
     run = subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_throwaway.py"],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "test_throwaway.py"],
         capture_output=True,
         text=True,
         cwd=package,
+        env=environment,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert " passed" in run.stdout
     assert "failed" not in run.stdout
+    assert "test_matches_the_reference_model" not in run.stdout  # not skipped: it ran

@@ -1,5 +1,9 @@
-from tidings_testkit import EventStoreSuite
+from tidings_testkit import AsyncEventStoreSuite, EventStoreSuite
 
 
 class TestThrowaway(EventStoreSuite):
+    url = "tw://"
+
+
+class TestThrowawayAsync(AsyncEventStoreSuite):
     url = "tw://"

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tidings_testkit.builders import NewEventBuilder, StoredEventBuilder
     from tidings_testkit.conformance import AsyncEventStoreSuite, EventStoreSuite
     from tidings_testkit.factory import StoreFactory
+    from tidings_testkit.reference import ReferenceAdapter
     from tidings_testkit.suite import AdapterSuite, Location, SuiteIntegrityError, requires
     from tidings_testkit.suites.capabilities import CapabilitySuite
     from tidings_testkit.suites.concurrency import ConcurrencySuite
@@ -37,6 +38,7 @@ __all__ = [
     "NewEventBuilder",
     "ProjectionSuite",
     "ReadingSuite",
+    "ReferenceAdapter",
     "StatefulSuite",
     "StoreFactory",
     "StoredEventBuilder",
@@ -57,6 +59,7 @@ _HOMES = {
     "Location": "suite",
     "requires": "suite",
     "StoreFactory": "factory",
+    "ReferenceAdapter": "reference",
     "AsyncEventStoreSuite": "conformance",
     "EventStoreSuite": "conformance",
     "NewEventBuilder": "builders",

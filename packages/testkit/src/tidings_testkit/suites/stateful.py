@@ -1,5 +1,9 @@
 """A Hypothesis state machine that drives an adapter and the reference model alike.
 
+The model is :class:`~tidings_testkit.reference.ReferenceAdapter`, which ships with the
+testkit: no adapter (not even ``memory://``) needs to be installed or allowed by
+``TIDINGS_LOAD_PLUGINS``.
+
 Random publishes (with and without conditions and ids), scans and ``latest`` calls run
 against both; every result must match. Sequence numbers may have gaps on some adapters,
 so events are compared by content and order, and ``after`` is mapped by log index.
@@ -32,6 +36,7 @@ from tidings import (
     stream_exists,
     stream_is_empty,
 )
+from tidings_testkit.reference import ReferenceAdapter
 from tidings_testkit.suite import AdapterSuite
 
 __all__ = ["StatefulSuite"]
@@ -77,7 +82,7 @@ class _Comparison(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.subject = self.make_subject()
-        self.model = tidings.connect("memory://")
+        self.model = EventStore(ReferenceAdapter())
         self.log_pairs: list[tuple[StoredEvent, StoredEvent]] = []
         self.id_counter = 0
         self.last_batch: tuple[tuple[str, str], list[NewEvent]] | None = None

@@ -176,9 +176,12 @@ class ThrowawayProjections(ProjectionStorage):
         self._lock = threading.Lock()
 
     def save(self, projection: Projection) -> None:
-        row = projection_to_row(projection)
+        self.save_all([projection])
+
+    def save_all(self, projections: Sequence[Projection]) -> None:
+        rows = [projection_to_row(projection) for projection in projections]
         with self._lock:
-            self._rows[(row.name, row.id)] = row
+            self._rows.update(((row.name, row.id), row) for row in rows)
 
     def load(self, name: str, id: str) -> Projection | None:
         with self._lock:

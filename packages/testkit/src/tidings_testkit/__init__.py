@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.capabilities import CapabilitySuite
     from tidings_testkit.suites.concurrency import ConcurrencySuite
     from tidings_testkit.suites.errors import ErrorSuite
+    from tidings_testkit.suites.fuzz import FuzzSuite
     from tidings_testkit.suites.model import ModelSuite
     from tidings_testkit.suites.projections import ProjectionSuite
     from tidings_testkit.suites.reading import ReadingSuite
@@ -33,6 +34,7 @@ __all__ = [
     "ConcurrencySuite",
     "ErrorSuite",
     "EventStoreSuite",
+    "FuzzSuite",
     "Location",
     "ModelSuite",
     "NewEventBuilder",
@@ -67,6 +69,7 @@ _HOMES = {
     "CapabilitySuite": "suites.capabilities",
     "ConcurrencySuite": "suites.concurrency",
     "ErrorSuite": "suites.errors",
+    "FuzzSuite": "suites.fuzz",
     "ModelSuite": "suites.model",
     "ProjectionSuite": "suites.projections",
     "ReadingSuite": "suites.reading",

@@ -30,7 +30,10 @@ from psycopg_pool import ConnectionPool
 from tidings.adapters import (
     URL,
     Capability,
+    Checkpoint,
     Driver,
+    FollowPage,
+    FollowRequest,
     Identifier,
     Ordering,
     Projection,
@@ -41,15 +44,22 @@ from tidings.adapters import (
     StoreClosedError,
     StoredEvent,
     StreamBatch,
+    StreamIdentifier,
     run,
 )
 from tidings_postgres.connection import Connection, Server, Watchdog, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
-from tidings_postgres.plans import Plan, Rows, Statement, returns_rows
+from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
 from tidings_postgres.publishing import Outcome, publish_plan
-from tidings_postgres.reading import latest_event, latest_statement, scan_plan
+from tidings_postgres.reading import (
+    follow_page,
+    follow_statement,
+    latest_event,
+    latest_statement,
+    scan_plan,
+)
 from tidings_postgres.rows import decode_event
 from tidings_postgres.statements import Statements
 
@@ -59,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = ["PostgresAdapter", "PostgresProjectionStorage", "fetch"]
 
 Send = Callable[[Statement], Rows]
+SendAll = Callable[[Sequence[Statement]], None]
 
 
 def fetch(conn: Connection, statement: Statement) -> Rows:
@@ -94,7 +105,9 @@ class PostgresAdapter(StorageAdapter):
         self._ready = False
         self._closed = False
         self._opening = threading.Lock()
-        self._projections = PostgresProjectionStorage(options.schema, self._read, self._write)
+        self._projections = PostgresProjectionStorage(
+            options.schema, self._read, self._write, self._write_all
+        )
 
     @classmethod
     def from_url(cls, url: URL, options: PostgresOptions) -> Self:
@@ -138,6 +151,20 @@ class PostgresAdapter(StorageAdapter):
     def latest(self, target: Identifier) -> StoredEvent | None:
         return latest_event(self._read(latest_statement(self._statements, target)))
 
+    def follow(self, request: FollowRequest) -> FollowPage:
+        """A stream is followed by sequence number, which its writers (serialised per
+        stream at every level) commit in order; the log and categories are followed in
+        commit order, below the commit horizon (schema version 3)."""
+        if isinstance(request.target, StreamIdentifier):
+            return super().follow(request)
+        return follow_page(self._read(follow_statement(self._statements, request)))
+
+    def head(self, target: Identifier) -> Checkpoint | None:
+        if isinstance(target, StreamIdentifier):
+            return super().head(target)
+        rows = self._read(Statement(self._statements.horizon, {}))
+        return Checkpoint(int(rows[0][0]), 0)
+
     def projections(self) -> PostgresProjectionStorage:
         return self._projections
 
@@ -148,6 +175,11 @@ class PostgresAdapter(StorageAdapter):
             with self._connection("read from", retry=retry) as conn:
                 return fetch(conn, statement)
         raise AssertionError("unreachable: the second attempt raises")
+
+    def _write_all(self, statements: Sequence[Statement]) -> None:
+        """Several statements in one transaction, sent once: all or none."""
+        with self._connection("save projections to") as conn:
+            run(in_transaction(each(statements)), partial(fetch, conn))
 
     def _write(self, statement: Statement) -> Rows:
         """A projection's upsert, sent once."""
@@ -209,10 +241,11 @@ class PostgresProjectionStorage(ProjectionStorage):
     :class:`~tidings_postgres.projections.ProjectionStatements` build them; ``read`` may
     retry on a dropped connection, ``write`` does not."""
 
-    def __init__(self, schema: str, read: Send, write: Send) -> None:
+    def __init__(self, schema: str, read: Send, write: Send, write_all: SendAll) -> None:
         self.statements = ProjectionStatements(schema)
         self._read = read
         self._write = write
+        self._write_all = write_all
 
     def save(self, projection: Projection) -> None:
         self._write(self.statements.save(projection))
@@ -225,6 +258,9 @@ class PostgresProjectionStorage(ProjectionStorage):
 
     def search(self, query: Query) -> list[Projection]:
         return many(self._read(self.statements.search(query)))
+
+    def save_all(self, projections: Sequence[Projection]) -> None:
+        self._write_all([self.statements.save(projection) for projection in projections])
 
     def count(self, query: Query) -> int:
         return count_of(self._read(self.statements.count(query)))

@@ -31,7 +31,10 @@ from tidings.adapters import (
     AsyncProjectionStorage,
     AsyncStorageAdapter,
     Capability,
+    Checkpoint,
     Driver,
+    FollowPage,
+    FollowRequest,
     Identifier,
     Ordering,
     Projection,
@@ -40,15 +43,22 @@ from tidings.adapters import (
     StoreClosedError,
     StoredEvent,
     StreamBatch,
+    StreamIdentifier,
     arun,
 )
 from tidings_postgres.connection import AsyncConnection, AsyncWatchdog, Server, failures
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
-from tidings_postgres.plans import Plan, Rows, Statement, returns_rows
+from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
 from tidings_postgres.publishing import Outcome, publish_plan
-from tidings_postgres.reading import latest_event, latest_statement, scan_plan
+from tidings_postgres.reading import (
+    follow_page,
+    follow_statement,
+    latest_event,
+    latest_statement,
+    scan_plan,
+)
 from tidings_postgres.rows import decode_event
 from tidings_postgres.statements import Statements
 
@@ -60,7 +70,9 @@ from tidings_postgres.statements import Statements
 __all__ = ["AsyncPostgresAdapter", "AsyncPostgresProjectionStorage", "afetch"]
 
 Send = Callable[[Statement], Awaitable[Rows]]  # async-only
+SendAll = Callable[[Sequence[Statement]], Awaitable[None]]  # async-only
 # sync: Send = Callable[[Statement], Rows]
+# sync: SendAll = Callable[[Sequence[Statement]], None]
 
 
 async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
@@ -96,7 +108,9 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._ready = False
         self._closed = False
         self._opening = asyncio.Lock()
-        self._projections = AsyncPostgresProjectionStorage(options.schema, self._read, self._write)
+        self._projections = AsyncPostgresProjectionStorage(
+            options.schema, self._read, self._write, self._write_all
+        )
 
     @classmethod
     def from_url(cls, url: URL, options: PostgresOptions) -> Self:
@@ -142,6 +156,20 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     async def latest(self, target: Identifier) -> StoredEvent | None:
         return latest_event(await self._read(latest_statement(self._statements, target)))
 
+    async def follow(self, request: FollowRequest) -> FollowPage:
+        """A stream is followed by sequence number, which its writers (serialised per
+        stream at every level) commit in order; the log and categories are followed in
+        commit order, below the commit horizon (schema version 3)."""
+        if isinstance(request.target, StreamIdentifier):
+            return await super().follow(request)
+        return follow_page(await self._read(follow_statement(self._statements, request)))
+
+    async def head(self, target: Identifier) -> Checkpoint | None:
+        if isinstance(target, StreamIdentifier):
+            return await super().head(target)
+        rows = await self._read(Statement(self._statements.horizon, {}))
+        return Checkpoint(int(rows[0][0]), 0)
+
     def projections(self) -> AsyncPostgresProjectionStorage:
         return self._projections
 
@@ -152,6 +180,11 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             async with self._connection("read from", retry=retry) as conn:
                 return await afetch(conn, statement)
         raise AssertionError("unreachable: the second attempt raises")
+
+    async def _write_all(self, statements: Sequence[Statement]) -> None:
+        """Several statements in one transaction, sent once: all or none."""
+        async with self._connection("save projections to") as conn:
+            await arun(in_transaction(each(statements)), partial(afetch, conn))
 
     async def _write(self, statement: Statement) -> Rows:
         """A projection's upsert, sent once."""
@@ -215,10 +248,11 @@ class AsyncPostgresProjectionStorage(AsyncProjectionStorage):
     :class:`~tidings_postgres.projections.ProjectionStatements` build them; ``read`` may
     retry on a dropped connection, ``write`` does not."""
 
-    def __init__(self, schema: str, read: Send, write: Send) -> None:
+    def __init__(self, schema: str, read: Send, write: Send, write_all: SendAll) -> None:
         self.statements = ProjectionStatements(schema)
         self._read = read
         self._write = write
+        self._write_all = write_all
 
     async def save(self, projection: Projection) -> None:
         await self._write(self.statements.save(projection))
@@ -231,6 +265,9 @@ class AsyncPostgresProjectionStorage(AsyncProjectionStorage):
 
     async def search(self, query: Query) -> list[Projection]:
         return many(await self._read(self.statements.search(query)))
+
+    async def save_all(self, projections: Sequence[Projection]) -> None:
+        await self._write_all([self.statements.save(projection) for projection in projections])
 
     async def count(self, query: Query) -> int:
         return count_of(await self._read(self.statements.count(query)))

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.pq import ExecStatus
 from psycopg.pq.abc import PGresult
 
-__all__ = ["Plan", "Rows", "Statement", "in_transaction", "returns_rows"]
+__all__ = ["Plan", "Rows", "Statement", "each", "in_transaction", "returns_rows"]
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -69,3 +69,9 @@ def in_transaction(body: Plan[T]) -> Plan[T]:
         raise
     yield _COMMIT
     return result
+
+
+def each(statements: Sequence[Statement]) -> Plan[None]:
+    """Send ``statements`` one after another (inside :func:`in_transaction`: atomically)."""
+    for statement in statements:
+        _ = yield statement

@@ -7,6 +7,9 @@ is held between pages, and a scan abandoned between pages holds nothing.
 from __future__ import annotations
 
 from tidings.adapters import (
+    Checkpoint,
+    FollowPage,
+    FollowRequest,
     Identifier,
     ScanRequest,
     StoredEvent,
@@ -16,7 +19,7 @@ from tidings_postgres.plans import Plan, Rows, Statement
 from tidings_postgres.rows import decode_event, last_sequence_number
 from tidings_postgres.statements import Statements, scope_parameters
 
-__all__ = ["latest_event", "latest_statement", "scan_plan"]
+__all__ = ["follow_page", "follow_statement", "latest_event", "latest_statement", "scan_plan"]
 
 
 def scan_plan(statements: Statements, request: ScanRequest, page_size: int) -> Plan[None]:
@@ -45,3 +48,26 @@ def latest_statement(statements: Statements, target: Identifier) -> Statement:
 def latest_event(rows: Rows) -> StoredEvent | None:
     """The event :func:`latest_statement` found, or None."""
     return decode_event(rows[0]) if rows else None
+
+
+def follow_statement(statements: Statements, request: FollowRequest) -> Statement:
+    """A subscription's page of the log or a category, in commit order (see schema
+    version 3): after the request's checkpoint and below the commit horizon."""
+    after = request.after if request.after is not None else Checkpoint(0, 0)
+    parameters = scope_parameters(request.target)
+    parameters.update(
+        transaction=str(after.transaction), after=after.sequence_number, limit=request.limit
+    )
+    if request.names is not None:
+        parameters["names"] = Texts(sorted(request.names))
+    query = statements.follows[(request.target.kind, request.names is not None)]
+    return Statement(query, parameters)
+
+
+def follow_page(rows: Rows) -> FollowPage:
+    """Each row's event with its (transaction, sequence number) checkpoint."""
+    entries = []
+    for row in rows:
+        event = decode_event(row)
+        entries.append((event, Checkpoint(int(row[-1]), event.sequence_number)))
+    return FollowPage(tuple(entries), entries[-1][1] if entries else None)

@@ -13,9 +13,9 @@ from psycopg import sql
 
 __all__ = ["EVENT_COLUMNS", "SCHEMA_VERSION", "ddl", "render", "render_query"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Recorded in ``schema_version``, so that later releases can migrate older schemas.
-Version 1: events; version 2: projections."""
+Version 1: events; version 2: projections; version 3: each event's transaction id."""
 
 EVENT_COLUMNS = (
     "id",
@@ -78,6 +78,22 @@ CREATE TABLE IF NOT EXISTS {s}.projections (
     CONSTRAINT projections_pkey PRIMARY KEY (name, id)
 );
 CREATE INDEX IF NOT EXISTS projections_source_idx ON {s}.projections (name, source, id);
+"""
+
+# Version 3. Each event records the id of the transaction that wrote it, assigned at its
+# first insert, which comes after the ordering lock: so within any scope whose writes
+# are serialised, transaction ids grow in commit order. Subscribers of the log and of
+# categories read in (transaction id, sequence number) order and only below the commit
+# horizon (the oldest transaction still running), where no later commit can land: they
+# never skip an event, even when writers lock only streams and commit out of sequence
+# number order. Existing rows get 0: they were all committed before the upgrade.
+_TRANSACTIONS = """
+ALTER TABLE {s}.events ADD COLUMN IF NOT EXISTS transaction_id xid8 NOT NULL DEFAULT '0';
+ALTER TABLE {s}.events ALTER COLUMN transaction_id SET DEFAULT pg_current_xact_id();
+CREATE INDEX IF NOT EXISTS events_transaction_idx
+    ON {s}.events (transaction_id, sequence_number);
+CREATE INDEX IF NOT EXISTS events_category_transaction_idx
+    ON {s}.events (category, transaction_id, sequence_number);
 """
 
 _REJECT_CHANGE = """
@@ -257,6 +273,10 @@ def _projections(schema: str) -> str:
     return render(_PROJECTIONS, schema)
 
 
+def _transactions(schema: str) -> str:
+    return render(_TRANSACTIONS, schema)
+
+
 def _events(schema: str) -> str:
     return "\n".join(
         (
@@ -275,5 +295,5 @@ def _events(schema: str) -> str:
 def ddl(schema: str, after: int = 0, upto: int = SCHEMA_VERSION) -> str:
     """The statements that take the schema from version ``after`` (0: nothing) to
     ``upto``; each step is idempotent."""
-    steps = {1: _events, 2: _projections}
+    steps = {1: _events, 2: _projections, 3: _transactions}
     return "\n".join(step(schema) for version, step in steps.items() if after < version <= upto)

@@ -49,6 +49,11 @@ class Statements:
     """The last event of a stream, for custom conditions."""
     scans: Mapping[tuple[ScopeKind, bool], str]
     latests: Mapping[ScopeKind, str]
+    follows: Mapping[tuple[ScopeKind, bool], str]
+    """A subscription's page in commit order: events of the log or a category after a
+    (transaction, sequence number) checkpoint, below the commit horizon."""
+    horizon: str
+    """The oldest transaction still running: nothing at or after it can be delivered."""
 
     @classmethod
     def for_schema(cls, schema: str) -> Statements:
@@ -70,6 +75,20 @@ class Statements:
             )
             for scope, where in _WHERE.items()
         }
+        follows: dict[tuple[ScopeKind, bool], str] = {
+            (scope, filtered): render_query(
+                f"SELECT {_COLUMNS}, transaction_id::text FROM {{s}}.events WHERE {where}"
+                " AND (transaction_id, sequence_number)"
+                " > (%(transaction)s::text::xid8, %(after)s::bigint)"
+                " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+                + (" AND name = ANY(%(names)s::text[])" if filtered else "")
+                + " ORDER BY transaction_id, sequence_number LIMIT %(limit)s::bigint",
+                schema,
+            )
+            for scope, where in _WHERE.items()
+            if scope != "stream"
+            for filtered in (False, True)
+        }
         return cls(
             publish=render_query(_PUBLISH, schema),
             take_locks=render_query("SELECT {s}.take_locks(%s, %s, %s::text[])", schema),
@@ -80,6 +99,8 @@ class Statements:
             ),
             scans=scans,
             latests=latests,
+            follows=follows,
+            horizon="SELECT pg_snapshot_xmin(pg_current_snapshot())::text",
         )
 
     def scan(self, target: Identifier, *, filtered: bool) -> str:

@@ -19,7 +19,7 @@ from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
 from tidings._protocol.requests import FollowRequest
-from tidings.errors import StoreClosedError
+from tidings.errors import TidingsError
 
 if TYPE_CHECKING:
     from tidings._api.async_store import AsyncEventStore
@@ -97,9 +97,10 @@ class AsyncSubscription:
             request = FollowRequest(self.target, self._position, self._batch_size, self._names)
             try:
                 page = await self._store.adapter.follow(request)
-            except StoreClosedError:
-                self._closed = True
-                break
+            except TidingsError:
+                if not self._store.closed:
+                    raise
+                break  # the store closed under the subscription, maybe mid-read: it ends
             if page.resume is not None:
                 self._position = page.resume
             if page.entries:
@@ -111,8 +112,10 @@ class AsyncSubscription:
                 return False
             try:
                 await self._store.adapter.wait_for_change(self._poll_interval)
-            except StoreClosedError:
-                self._closed = True
+            except TidingsError:
+                if not self._store.closed:
+                    raise
+                break
         return False
 
     async def aclose(self) -> None:

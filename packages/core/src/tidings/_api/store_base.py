@@ -12,6 +12,11 @@ __all__ = ["StoreBase"]
 
 class _Adapter(Protocol):
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
+    @property
     def capabilities(self) -> frozenset[Capability]: ...
     @property
     def ordering(self) -> Ordering: ...
@@ -40,6 +45,11 @@ class StoreBase(Generic[A]):
         if self._closed:
             raise StoreClosedError("the store is closed")
         return self._adapter
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
 
     @property
     def capabilities(self) -> frozenset[Capability]:

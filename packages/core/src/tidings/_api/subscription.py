@@ -20,7 +20,7 @@ from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
 from tidings._protocol.requests import FollowRequest
-from tidings.errors import StoreClosedError
+from tidings.errors import TidingsError
 
 if TYPE_CHECKING:
     from tidings._api.store import EventStore
@@ -98,9 +98,10 @@ class Subscription:
             request = FollowRequest(self.target, self._position, self._batch_size, self._names)
             try:
                 page = self._store.adapter.follow(request)
-            except StoreClosedError:
-                self._closed = True
-                break
+            except TidingsError:
+                if not self._store.closed:
+                    raise
+                break  # the store closed under the subscription, maybe mid-read: it ends
             if page.resume is not None:
                 self._position = page.resume
             if page.entries:
@@ -112,8 +113,10 @@ class Subscription:
                 return False
             try:
                 self._store.adapter.wait_for_change(self._poll_interval)
-            except StoreClosedError:
-                self._closed = True
+            except TidingsError:
+                if not self._store.closed:
+                    raise
+                break
         return False
 
     def close(self) -> None:

@@ -126,7 +126,7 @@ class SubscriptionSuite(AdapterSuite):
             except StoreClosedError as error:  # also an acceptable end
                 outcome.append(error)
 
-        follower = threading.Thread(target=follow)
+        follower = threading.Thread(target=follow, daemon=True)
         follower.start()
         time.sleep(0.1)
         store.close()
@@ -175,7 +175,7 @@ class SubscriptionSuite(AdapterSuite):
                         condition=position_is(expected),
                     )
 
-        follower = threading.Thread(target=follow)
+        follower = threading.Thread(target=follow, daemon=True)
         follower.start()
         writers = [threading.Thread(target=write, args=(index,)) for index in range(4)]
         for writer in writers:

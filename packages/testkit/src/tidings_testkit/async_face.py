@@ -12,9 +12,11 @@ face exactly as the sync suite checks it on the sync face.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import suppress
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -27,6 +29,7 @@ from tidings import (
     AsyncScope,
     AsyncSubscription,
     EventStore,
+    StoreClosedError,
 )
 from tidings.adapters import AsyncStorageAdapter
 
@@ -61,7 +64,21 @@ class _LoopThread:
     def run(self, awaitable: Awaitable[T]) -> T:
         if self.loop.is_closed():  # the store was closed: let it refuse on a loop of its own
             return asyncio.run(_awaited(awaitable))
-        return asyncio.run_coroutine_threadsafe(_awaited(awaitable), self.loop).result()
+        call = _awaited(awaitable)
+        future = asyncio.run_coroutine_threadsafe(call, self.loop)
+        while True:
+            try:
+                return future.result(timeout=0.1)
+            except concurrent.futures.TimeoutError:
+                if self._thread.is_alive():
+                    continue
+            # The store closed and its loop stopped before this call ran (a subscriber
+            # stepping while another thread closes the store): never wait for ever.
+            future.cancel()
+            call.close()
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()
+            raise StoreClosedError("the store was closed while this call waited")
 
     def stop(self) -> None:
         """Stop the loop once the calls still running on it have ended (a subscriber
@@ -138,7 +155,8 @@ class BlockingView:
         finally:
             close = getattr(events, "aclose", None)
             if close is not None and not self._loop.loop.is_closed():
-                self._loop.run(close())
+                with suppress(StoreClosedError):  # closed with its store meanwhile
+                    self._loop.run(close())
 
     def __iter__(self) -> Iterator[Any]:
         return self._iterate(cast(AsyncScope, self._target).__aiter__())

@@ -178,3 +178,23 @@ def test_connect_with_a_slash_in_the_password_does_not_quote_it() -> None:
     assert "SECRET" not in str(raised.value)
     assert "'pa'" not in str(raised.value)
     assert "SECRET" not in repr(raised.value)
+
+
+def test_a_port_of_thousands_of_digits_is_an_invalid_url_not_a_value_error() -> None:
+    with pytest.raises(InvalidURLError, match="port"):
+        URL.parse("memory://h:" + "9" * 5000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "memory://user:?Pw0000000000=@host:1/db",
+        "memory://user@host/db?password=@Pw0000000000&a=1&a=2",
+        "postgresql://u:pa/Pw0000000000@host/db",
+    ],
+)
+def test_a_password_cut_short_by_an_unencoded_character_never_shows(text: str) -> None:
+    with pytest.raises(InvalidURLError) as caught:
+        URL.parse(text)
+    assert "Pw0000000000" not in str(caught.value)
+    assert "Pw0000000000" not in repr(caught.value)

@@ -58,6 +58,13 @@ class URL:
         rest, _, query_text = rest.partition("?")
         netloc, slash, path = rest.partition("/")
         userinfo, at, hostport = netloc.rpartition("@")
+        if not at and ":" in netloc and "@" in f"{path}?{query_text}":
+            # "user:pa?ss@host" or "user:pa/ss@host": a password with an unencoded "?",
+            # "/" or "#" ends the authority early and leaves its rest in the query or path.
+            raise InvalidURLError(
+                f"{_redact(text)!r}: an '@' follows the host (a password must come before "
+                "'@host', with '/', '?', '#' and '@' in it percent-encoded)"
+            )
         username = password = None
         if at:
             user_text, colon, password_text = userinfo.partition(":")
@@ -146,17 +153,19 @@ def _parse_query(query_text: str, text: str) -> dict[str, str]:
     query: dict[str, str] = {}
     for key, value in parse_qsl(query_text, keep_blank_values=True):
         if key in query:
-            shown = _redact(text)
-            # Named only if the redacted text shows it: otherwise it is part of what
-            # may be a password.
-            option = f"option {key!r}" if key in shown else "an option"
-            raise InvalidURLError(f"{shown!r}: {option} is given twice")
+            # Neither the string nor the key is quoted: an unencoded "@" in a password
+            # can put part of it in the query, where it would show.
+            scheme = text.partition("://")[0]
+            raise InvalidURLError(
+                f"a {scheme}:// config string gives an option twice; give each option once"
+            )
         query[key] = value
     return query
 
 
 def _is_port(text: str) -> bool:
-    return text.isascii() and text.isdigit() and 0 < int(text) < 65536
+    # The length check first: int() of thousands of digits raises a raw ValueError.
+    return len(text) <= 5 and text.isascii() and text.isdigit() and 0 < int(text) < 65536
 
 
 def _redact(text: str) -> str:

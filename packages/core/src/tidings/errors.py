@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from tidings._model.identifiers import StreamIdentifier
+
+class _Stream(Protocol):
+    """What an error needs of a stream's identifier (the errors depend on nothing else,
+    so every module can raise them)."""
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def stream(self) -> str: ...
+
 
 __all__ = [
     "AdapterImportError",
@@ -42,7 +51,7 @@ class ValidationError(TidingsError, ValueError):
 class UnmetWriteConditionError(TidingsError):
     """A write condition did not hold, so nothing was written."""
 
-    def __init__(self, stream: StreamIdentifier, expected: str, found: str) -> None:
+    def __init__(self, stream: _Stream, expected: str, found: str) -> None:
         self.stream = stream
         self.expected = expected
         self.found = found
@@ -55,7 +64,7 @@ class UnmetWriteConditionError(TidingsError):
 class DuplicateEventIdError(TidingsError):
     """An event id is already used by another stored event, so nothing was written."""
 
-    def __init__(self, event_id: str, stream: StreamIdentifier) -> None:
+    def __init__(self, event_id: str, stream: _Stream) -> None:
         self.event_id = event_id
         self.stream = stream
         super().__init__(

@@ -13,9 +13,10 @@ from __future__ import annotations
 import inspect  # async-only
 
 # sync: import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
+from tidings._api.async_subscription import AsyncSubscription
 from tidings._api.consuming import (
     CHECKPOINTS,
     PARKED,
@@ -26,21 +27,53 @@ from tidings._api.consuming import (
     parked_event,
     replayed_event,
 )
+from tidings._api.subscription_arguments import Start
 from tidings._model.checkpoint import Checkpoint
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import StreamIdentifier
+from tidings._model.conditions import WriteCondition
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import Identifier, StreamIdentifier
 from tidings._model.projection import Projection, Projector, default_id
-from tidings._protocol.async_adapter import AsyncProjectionStorage
+from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
 from tidings._protocol.requests import ScanRequest
 from tidings.errors import ValidationError
-
-if TYPE_CHECKING:
-    from tidings._api.async_store import AsyncEventStore, AsyncScope
-    from tidings._api.async_subscription import AsyncSubscription
 
 __all__ = ["AsyncConsumer", "AsyncProjectionConsumer"]
 
 Handler = Callable[[StoredEvent], Any]
+
+
+class _Stream(Protocol):
+    async def publish(
+        self, *, events: Sequence[NewEvent], condition: WriteCondition | None = None
+    ) -> list[StoredEvent]: ...
+
+    async def read(self) -> list[StoredEvent]: ...
+
+
+class _Store(Protocol):
+    """What a consumer needs of its store (so it does not depend on the store module)."""
+
+    @property
+    def adapter(self) -> AsyncStorageAdapter: ...
+
+    def stream(self, *, category: str, stream: str) -> _Stream: ...
+
+
+class _Source(Protocol):
+    """What a consumer needs of the scope it follows."""
+
+    @property
+    def identifier(self) -> Identifier: ...
+
+    async def subscribe(
+        self,
+        *,
+        start: Start = "beginning",
+        names: Iterable[str] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        until_caught_up: bool = False,
+    ) -> AsyncSubscription: ...
 
 
 class AsyncConsumer:
@@ -54,10 +87,10 @@ class AsyncConsumer:
 
     def __init__(
         self,
-        store: AsyncEventStore,
+        store: _Store,
         *,
         name: str,
-        source: AsyncScope,
+        source: _Source,
         handler: Handler,
         names: Iterable[str] | None = None,
         batch_size: int = 100,
@@ -183,10 +216,10 @@ class AsyncProjectionConsumer:
 
     def __init__(
         self,
-        store: AsyncEventStore,
+        store: _Store,
         *,
         name: str,
-        source: AsyncScope,
+        source: _Source,
         projector: Projector,
         id: str | None = None,
         batch_size: int = 100,

@@ -8,7 +8,7 @@ by ``tools/unasync.py``. The resume logic itself is the I/O-free
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tidings._api.async_iteration import aislice  # async-only
 from tidings._api.projection_plan import (
@@ -32,10 +32,16 @@ from tidings._query.model import Cursor, Filter, Page, Sort
 
 # sync: from itertools import islice
 
-if TYPE_CHECKING:
-    from tidings._api.async_store import AsyncScope
-
 __all__ = ["AsyncProjectionStore"]
+
+
+class _Source(Protocol):
+    """What a projection store needs of a scope (so it does not depend on the store)."""
+
+    @property
+    def identifier(self) -> Identifier: ...
+
+    def iterate(self, *, after: int | None = None) -> AsyncIterator[StoredEvent]: ...
 
 
 class AsyncProjectionStore:
@@ -53,7 +59,7 @@ class AsyncProjectionStore:
         """The projection stored under (name, id), or None."""
         return await self._storage.load(validate_name(name, "name"), validate_name(id, "id"))
 
-    async def locate(self, *, name: str, source: Identifier | AsyncScope) -> Projection | None:
+    async def locate(self, *, name: str, source: Identifier | _Source) -> Projection | None:
         """The projection of that name made from ``source`` (a scope or identifier)."""
         return await self._storage.locate(validate_name(name, "name"), identifier_of(source))
 
@@ -82,7 +88,7 @@ class AsyncProjectionStore:
     async def project(
         self,
         projector: Projector,
-        source: AsyncScope,
+        source: _Source,
         *,
         id: str | None = None,
         snapshots: SnapshotPolicy | None = None,

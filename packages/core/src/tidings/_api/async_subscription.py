@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
+from tidings._api.store_base import StoreBase
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
+from tidings._protocol.async_adapter import AsyncStorageAdapter
 from tidings._protocol.requests import FollowRequest
 from tidings.errors import TidingsError
-
-if TYPE_CHECKING:
-    from tidings._api.async_store import AsyncEventStore
 
 __all__ = ["AsyncSubscription"]
 
@@ -40,7 +39,7 @@ class AsyncSubscription:
 
     def __init__(
         self,
-        store: AsyncEventStore,
+        store: StoreBase[AsyncStorageAdapter],
         target: Identifier,
         *,
         after: Checkpoint | None,

@@ -12,8 +12,8 @@ which makes it exactly-once: a crash can never apply an event twice or lose one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from tidings._api.consuming import (
     CHECKPOINTS,
@@ -25,21 +25,54 @@ from tidings._api.consuming import (
     parked_event,
     replayed_event,
 )
+from tidings._api.subscription import Subscription
+from tidings._api.subscription_arguments import Start
 from tidings._model.checkpoint import Checkpoint
-from tidings._model.events import StoredEvent
-from tidings._model.identifiers import StreamIdentifier
+from tidings._model.conditions import WriteCondition
+from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import Identifier, StreamIdentifier
 from tidings._model.projection import Projection, Projector, default_id
-from tidings._protocol.adapter import ProjectionStorage
+from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.requests import ScanRequest
 from tidings.errors import ValidationError
-
-if TYPE_CHECKING:
-    from tidings._api.store import EventStore, Scope
-    from tidings._api.subscription import Subscription
 
 __all__ = ["Consumer", "ProjectionConsumer"]
 
 Handler = Callable[[StoredEvent], Any]
+
+
+class _Stream(Protocol):
+    def publish(
+        self, *, events: Sequence[NewEvent], condition: WriteCondition | None = None
+    ) -> list[StoredEvent]: ...
+
+    def read(self) -> list[StoredEvent]: ...
+
+
+class _Store(Protocol):
+    """What a consumer needs of its store (so it does not depend on the store module)."""
+
+    @property
+    def adapter(self) -> StorageAdapter: ...
+
+    def stream(self, *, category: str, stream: str) -> _Stream: ...
+
+
+class _Source(Protocol):
+    """What a consumer needs of the scope it follows."""
+
+    @property
+    def identifier(self) -> Identifier: ...
+
+    def subscribe(
+        self,
+        *,
+        start: Start = "beginning",
+        names: Iterable[str] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        until_caught_up: bool = False,
+    ) -> Subscription: ...
 
 
 class Consumer:
@@ -53,10 +86,10 @@ class Consumer:
 
     def __init__(
         self,
-        store: EventStore,
+        store: _Store,
         *,
         name: str,
-        source: Scope,
+        source: _Source,
         handler: Handler,
         names: Iterable[str] | None = None,
         batch_size: int = 100,
@@ -181,10 +214,10 @@ class ProjectionConsumer:
 
     def __init__(
         self,
-        store: EventStore,
+        store: _Store,
         *,
         name: str,
-        source: Scope,
+        source: _Source,
         projector: Projector,
         id: str | None = None,
         batch_size: int = 100,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tidings._api.projection_plan import (
     Load,
@@ -31,10 +31,16 @@ from tidings._protocol.adapter import ProjectionStorage
 from tidings._protocol.plans import Driver
 from tidings._query.model import Cursor, Filter, Page, Sort
 
-if TYPE_CHECKING:
-    from tidings._api.store import Scope
-
 __all__ = ["ProjectionStore"]
+
+
+class _Source(Protocol):
+    """What a projection store needs of a scope (so it does not depend on the store)."""
+
+    @property
+    def identifier(self) -> Identifier: ...
+
+    def iterate(self, *, after: int | None = None) -> Iterator[StoredEvent]: ...
 
 
 class ProjectionStore:
@@ -52,7 +58,7 @@ class ProjectionStore:
         """The projection stored under (name, id), or None."""
         return self._storage.load(validate_name(name, "name"), validate_name(id, "id"))
 
-    def locate(self, *, name: str, source: Identifier | Scope) -> Projection | None:
+    def locate(self, *, name: str, source: Identifier | _Source) -> Projection | None:
         """The projection of that name made from ``source`` (a scope or identifier)."""
         return self._storage.locate(validate_name(name, "name"), identifier_of(source))
 
@@ -81,7 +87,7 @@ class ProjectionStore:
     def project(
         self,
         projector: Projector,
-        source: Scope,
+        source: _Source,
         *,
         id: str | None = None,
         snapshots: SnapshotPolicy | None = None,

@@ -12,11 +12,6 @@ __all__ = ["StoreBase"]
 
 class _Adapter(Protocol):
     @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` has been called."""
-        return self._closed
-
-    @property
     def capabilities(self) -> frozenset[Capability]: ...
     @property
     def ordering(self) -> Ordering: ...

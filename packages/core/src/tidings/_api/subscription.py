@@ -14,16 +14,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
+from tidings._api.store_base import StoreBase
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier
+from tidings._protocol.adapter import StorageAdapter
 from tidings._protocol.requests import FollowRequest
 from tidings.errors import TidingsError
-
-if TYPE_CHECKING:
-    from tidings._api.store import EventStore
 
 __all__ = ["Subscription"]
 
@@ -41,7 +40,7 @@ class Subscription:
 
     def __init__(
         self,
-        store: EventStore,
+        store: StoreBase[StorageAdapter],
         target: Identifier,
         *,
         after: Checkpoint | None,

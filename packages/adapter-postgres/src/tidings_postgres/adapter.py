@@ -157,7 +157,11 @@ class PostgresAdapter(StorageAdapter):
         commit order, below the commit horizon (schema version 3)."""
         if isinstance(request.target, StreamIdentifier):
             return super().follow(request)
-        return follow_page(self._read(follow_statement(self._statements, request)))
+        page = follow_page(self._read(follow_statement(self._statements, request)))
+        if page.entries:
+            return page
+        waiting = self._read(follow_statement(self._statements, request, pending=True))
+        return FollowPage(pending=bool(waiting[0][0]))
 
     def head(self, target: Identifier) -> Checkpoint | None:
         if isinstance(target, StreamIdentifier):

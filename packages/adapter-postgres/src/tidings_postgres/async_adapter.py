@@ -162,7 +162,11 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         commit order, below the commit horizon (schema version 3)."""
         if isinstance(request.target, StreamIdentifier):
             return await super().follow(request)
-        return follow_page(await self._read(follow_statement(self._statements, request)))
+        page = follow_page(await self._read(follow_statement(self._statements, request)))
+        if page.entries:
+            return page
+        waiting = await self._read(follow_statement(self._statements, request, pending=True))
+        return FollowPage(pending=bool(waiting[0][0]))
 
     async def head(self, target: Identifier) -> Checkpoint | None:
         if isinstance(target, StreamIdentifier):

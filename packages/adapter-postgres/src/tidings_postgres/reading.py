@@ -50,9 +50,12 @@ def latest_event(rows: Rows) -> StoredEvent | None:
     return decode_event(rows[0]) if rows else None
 
 
-def follow_statement(statements: Statements, request: FollowRequest) -> Statement:
+def follow_statement(
+    statements: Statements, request: FollowRequest, *, pending: bool = False
+) -> Statement:
     """A subscription's page of the log or a category, in commit order (see schema
-    version 3): after the request's checkpoint and below the commit horizon."""
+    version 3): after the request's checkpoint and below the commit horizon. With
+    ``pending``: whether committed events wait there behind a running transaction."""
     after = request.after if request.after is not None else Checkpoint(0, 0)
     parameters = scope_parameters(request.target)
     parameters.update(
@@ -60,7 +63,8 @@ def follow_statement(statements: Statements, request: FollowRequest) -> Statemen
     )
     if request.names is not None:
         parameters["names"] = Texts(sorted(request.names))
-    query = statements.follows[(request.target.kind, request.names is not None)]
+    queries = statements.pendings if pending else statements.follows
+    query = queries[(request.target.kind, request.names is not None)]
     return Statement(query, parameters)
 
 

@@ -54,6 +54,8 @@ class Statements:
     (transaction, sequence number) checkpoint, below the commit horizon."""
     horizon: str
     """The oldest transaction still running: nothing at or after it can be delivered."""
+    pendings: Mapping[tuple[ScopeKind, bool], str]
+    """Whether committed events wait after a checkpoint behind a running transaction."""
 
     @classmethod
     def for_schema(cls, schema: str) -> Statements:
@@ -89,6 +91,19 @@ class Statements:
             if scope != "stream"
             for filtered in (False, True)
         }
+        pendings: dict[tuple[ScopeKind, bool], str] = {
+            (scope, filtered): render_query(
+                f"SELECT EXISTS (SELECT 1 FROM {{s}}.events WHERE {where}"
+                " AND (transaction_id, sequence_number)"
+                " > (%(transaction)s::text::xid8, %(after)s::bigint)"
+                + (" AND name = ANY(%(names)s::text[])" if filtered else "")
+                + " AND %(limit)s::bigint > 0)",
+                schema,
+            )
+            for scope, where in _WHERE.items()
+            if scope != "stream"
+            for filtered in (False, True)
+        }
         return cls(
             publish=render_query(_PUBLISH, schema),
             take_locks=render_query("SELECT {s}.take_locks(%s, %s, %s::text[])", schema),
@@ -101,6 +116,7 @@ class Statements:
             latests=latests,
             follows=follows,
             horizon="SELECT pg_snapshot_xmin(pg_current_snapshot())::text",
+            pendings=pendings,
         )
 
     def scan(self, target: Identifier, *, filtered: bool) -> str:

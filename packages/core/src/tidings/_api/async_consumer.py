@@ -123,7 +123,6 @@ class AsyncConsumer:
         """
         storage = self._storage()
         saved = checkpoint_of(await storage.load(CHECKPOINTS, self.name))
-        self._stopping = False
         subscription = await self._source.subscribe(
             start=saved if saved is not None else "beginning",
             names=self._names,
@@ -132,6 +131,8 @@ class AsyncConsumer:
             until_caught_up=until_caught_up,
         )
         self._subscription = subscription
+        if self._stopping:  # stop() came before the subscription existed
+            await subscription.aclose()
         done, handled = saved, 0
         try:
             async for event in subscription:
@@ -142,6 +143,7 @@ class AsyncConsumer:
                     await storage.save(checkpoint_record(self.name, reached))
                     saved = reached
         finally:
+            self._stopping = False
             if done is not None and done != saved:
                 await storage.save(checkpoint_record(self.name, done))
         return handled
@@ -235,6 +237,7 @@ class AsyncProjectionConsumer:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._subscription: AsyncSubscription | None = None
+        self._stopping = False
 
     async def run(self, *, until_caught_up: bool = False) -> Projection:
         """Apply events from the stored checkpoint on; return the projection as saved."""
@@ -250,15 +253,22 @@ class AsyncProjectionConsumer:
             until_caught_up=until_caught_up,
         )
         self._subscription = subscription
-        async for batch in subscription.batches():
-            current = self.projector.apply(current, batch)
-            checkpoint = subscription.checkpoint
-            assert checkpoint is not None  # a batch has a last event
-            await storage.save_all([current, checkpoint_record(self.name, checkpoint)])
+        if self._stopping:  # stop() came before the subscription existed
+            await subscription.aclose()
+        try:
+            async for batch in subscription.batches():
+                current = self.projector.apply(current, batch)
+                checkpoint = subscription.checkpoint
+                assert checkpoint is not None  # a batch has a last event
+                await storage.save_all([current, checkpoint_record(self.name, checkpoint)])
+        finally:
+            self._stopping = False
         return current
 
     async def stop(self) -> None:
-        """Ask a running :meth:`run` to end after the batch in hand."""
+        """Ask a running :meth:`run` to end after the batch in hand (or a run that is
+        starting to end at once)."""
+        self._stopping = True
         if self._subscription is not None:
             await self._subscription.aclose()
 

@@ -105,7 +105,7 @@ class AsyncSubscription:
             if page.entries:
                 self._buffer.extend(page.entries)
                 return True
-            if self._until_caught_up:
+            if self._until_caught_up and not page.pending:
                 if page.resume is not None:  # the name filter skipped events: remember it
                     self._checkpoint = page.resume
                 return False

@@ -122,7 +122,6 @@ class Consumer:
         """
         storage = self._storage()
         saved = checkpoint_of(storage.load(CHECKPOINTS, self.name))
-        self._stopping = False
         subscription = self._source.subscribe(
             start=saved if saved is not None else "beginning",
             names=self._names,
@@ -131,6 +130,8 @@ class Consumer:
             until_caught_up=until_caught_up,
         )
         self._subscription = subscription
+        if self._stopping:  # stop() came before the subscription existed
+            subscription.close()
         done, handled = saved, 0
         try:
             for event in subscription:
@@ -141,6 +142,7 @@ class Consumer:
                     storage.save(checkpoint_record(self.name, reached))
                     saved = reached
         finally:
+            self._stopping = False
             if done is not None and done != saved:
                 storage.save(checkpoint_record(self.name, done))
         return handled
@@ -233,6 +235,7 @@ class ProjectionConsumer:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._subscription: Subscription | None = None
+        self._stopping = False
 
     def run(self, *, until_caught_up: bool = False) -> Projection:
         """Apply events from the stored checkpoint on; return the projection as saved."""
@@ -248,15 +251,22 @@ class ProjectionConsumer:
             until_caught_up=until_caught_up,
         )
         self._subscription = subscription
-        for batch in subscription.batches():
-            current = self.projector.apply(current, batch)
-            checkpoint = subscription.checkpoint
-            assert checkpoint is not None  # a batch has a last event
-            storage.save_all([current, checkpoint_record(self.name, checkpoint)])
+        if self._stopping:  # stop() came before the subscription existed
+            subscription.close()
+        try:
+            for batch in subscription.batches():
+                current = self.projector.apply(current, batch)
+                checkpoint = subscription.checkpoint
+                assert checkpoint is not None  # a batch has a last event
+                storage.save_all([current, checkpoint_record(self.name, checkpoint)])
+        finally:
+            self._stopping = False
         return current
 
     def stop(self) -> None:
-        """Ask a running :meth:`run` to end after the batch in hand."""
+        """Ask a running :meth:`run` to end after the batch in hand (or a run that is
+        starting to end at once)."""
+        self._stopping = True
         if self._subscription is not None:
             self._subscription.close()
 

@@ -106,7 +106,7 @@ class Subscription:
             if page.entries:
                 self._buffer.extend(page.entries)
                 return True
-            if self._until_caught_up:
+            if self._until_caught_up and not page.pending:
                 if page.resume is not None:  # the name filter skipped events: remember it
                     self._checkpoint = page.resume
                 return False

@@ -66,6 +66,9 @@ class FollowPage:
 
     entries: tuple[tuple[StoredEvent, Checkpoint], ...] = ()
     resume: Checkpoint | None = None
+    pending: bool = False
+    """True when the page is empty only because committed events wait behind a
+    transaction still running: a subscription that runs until caught up waits for them."""
 
     @classmethod
     def in_sequence_order(cls, events: list[StoredEvent]) -> FollowPage:

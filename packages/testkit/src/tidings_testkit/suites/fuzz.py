@@ -429,6 +429,12 @@ def _name_ok(name: str) -> bool:
 class FuzzSuite(AdapterSuite):
     """Rules 18-19 (and 3, 4, 8, 15) under random, hostile input."""
 
+    # Background threads of other stores (a pool reconnecting with jitter) may touch the
+    # global random module while Hypothesis draws; its warning about that is not ours.
+    pytestmark: ClassVar[list[pytest.MarkDecorator]] = [
+        pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+    ]
+
     fuzz_examples: ClassVar[int] = 40
     """Examples per fuzz test; the suite runs on every adapter and face, so keep it small."""
 

@@ -27,7 +27,7 @@ from tidings._api.consuming import (
     parked_event,
     replayed_event,
 )
-from tidings._api.subscription_arguments import Start
+from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.conditions import WriteCondition
 from tidings._model.events import NewEvent, StoredEvent
@@ -99,6 +99,7 @@ class AsyncConsumer:
     ) -> None:
         if not callable(handler):
             raise ValidationError("handler", f"must be callable, got {handler!r}")
+        subscription_arguments(source.identifier, "beginning", names, batch_size, poll_interval)
         self.name = consumer_name(name)
         self._store = store
         self._source = source
@@ -229,6 +230,7 @@ class AsyncProjectionConsumer:
     ) -> None:
         if not isinstance(projector, Projector):
             raise ValidationError("projector", f"must be a Projector, got {projector!r}")
+        subscription_arguments(source.identifier, "beginning", None, batch_size, poll_interval)
         self.name = consumer_name(name)
         self._store = store
         self._source = source

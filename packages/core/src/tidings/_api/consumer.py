@@ -26,7 +26,7 @@ from tidings._api.consuming import (
     replayed_event,
 )
 from tidings._api.subscription import Subscription
-from tidings._api.subscription_arguments import Start
+from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.conditions import WriteCondition
 from tidings._model.events import NewEvent, StoredEvent
@@ -98,6 +98,7 @@ class Consumer:
     ) -> None:
         if not callable(handler):
             raise ValidationError("handler", f"must be callable, got {handler!r}")
+        subscription_arguments(source.identifier, "beginning", names, batch_size, poll_interval)
         self.name = consumer_name(name)
         self._store = store
         self._source = source
@@ -227,6 +228,7 @@ class ProjectionConsumer:
     ) -> None:
         if not isinstance(projector, Projector):
             raise ValidationError("projector", f"must be a Projector, got {projector!r}")
+        subscription_arguments(source.identifier, "beginning", None, batch_size, poll_interval)
         self.name = consumer_name(name)
         self._store = store
         self._source = source

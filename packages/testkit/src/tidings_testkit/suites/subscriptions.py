@@ -309,3 +309,6 @@ class SubscriptionSuite(AdapterSuite):
         with pytest.raises(ValidationError) as caught:
             RetryPolicy(on_failure="explode")  # type: ignore[arg-type]
         assert caught.value.field == "on_failure"
+        with pytest.raises(ValidationError) as caught:
+            store.consumer(name="c", source=store.log(), handler=print, batch_size=0)
+        assert caught.value.field == "batch_size"

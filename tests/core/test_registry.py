@@ -185,3 +185,35 @@ def test_a_factory_that_fails_to_import_shows_its_install_hint() -> None:
     registry.register("broken", "no_such_module_anywhere:Adapter", install_hint="pip install x")
     with pytest.raises(AdapterImportError, match=r"To reinstall it: pip install x\.$"):
         registry.open("broken://")
+
+
+class _DriverAdapter(MemoryAdapter):
+    """A memory store that accepts one driver suffix, to check the rule for all."""
+
+    scheme = "drivers-test"
+    drivers = frozenset({"fast"})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("memory+x://", "has no drivers to choose from; remove '\\+x'"),
+        ("postgresql+nonsense://u@h/db", "unknown driver 'nonsense' for postgresql://"),
+        ("drivers-test+slow://", "use drivers-test\\+fast:// or plain drivers-test://"),
+    ],
+)
+def test_an_unknown_driver_suffix_is_refused_before_the_adapter_opens(
+    url: str, message: str
+) -> None:
+    registry = Registry()
+    registry.register("drivers-test", _DriverAdapter)
+    with pytest.raises(ConfigurationError, match=message):
+        registry.open(url)
+
+
+def test_a_driver_the_adapter_names_is_accepted() -> None:
+    registry = Registry()
+    registry.register("drivers-test", _DriverAdapter)
+    adapter = registry.open("drivers-test+fast://")
+    assert isinstance(adapter, _DriverAdapter)
+    adapter.close()

@@ -94,6 +94,7 @@ class PostgresAdapter(StorageAdapter):
         }
     )
     options_type = PostgresOptions
+    drivers = frozenset({"psycopg"})
 
     def __init__(self, server: Server, options: PostgresOptions) -> None:
         self._server = server

@@ -97,6 +97,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         }
     )
     options_type = PostgresOptions
+    drivers = frozenset({"psycopg"})
 
     def __init__(self, server: Server, options: PostgresOptions) -> None:
         self._server = server

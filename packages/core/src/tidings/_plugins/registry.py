@@ -206,6 +206,7 @@ class Registry:
         """The adapter class, the parsed URL and the typed options for a config string."""
         parsed = make_url(url)
         adapter_type = self.resolve(parsed.scheme)
+        _check_driver(parsed, getattr(adapter_type, "drivers", frozenset()))
         typed = build_options(adapter_type.options_type, parsed.scheme, parsed.query, options)
         return adapter_type, parsed, typed
 
@@ -330,6 +331,23 @@ class Registry:
                 )
                 self._misspelt.append(note)
                 warnings.warn(note, PluginNameWarning, stacklevel=2)
+
+
+def _check_driver(url: URL, accepted: frozenset[str]) -> None:
+    """One rule for ``scheme+driver://`` on every adapter: the adapter names the drivers
+    it accepts, and anything else is a clear error."""
+    if url.driver is None or url.driver in accepted:
+        return
+    where = f"{url.scheme}+{url.driver}://"
+    if not accepted:
+        raise ConfigurationError(
+            f"{where}: {url.scheme}:// has no drivers to choose from; remove '+{url.driver}'"
+        )
+    choices = ", ".join(f"{url.scheme}+{driver}://" for driver in sorted(accepted))
+    raise ConfigurationError(
+        f"{where}: unknown driver {url.driver!r} for {url.scheme}://; use {choices} "
+        f"or plain {url.scheme}://"
+    )
 
 
 def _names(value: str | None) -> set[str] | None:

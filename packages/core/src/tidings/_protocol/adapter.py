@@ -84,6 +84,9 @@ class StorageAdapter(ABC):
     scheme: ClassVar[str]
     capabilities: frozenset[Capability] = frozenset()
     options_type: ClassVar[type[Any]] = NoOptions
+    drivers: ClassVar[frozenset[str]] = frozenset()
+    """The driver suffixes ``scheme+driver://`` accepts; any other is refused before the
+    adapter is opened, so ``postgresql+nonsense://`` never passes silently."""
 
     @property
     def ordering(self) -> Ordering:

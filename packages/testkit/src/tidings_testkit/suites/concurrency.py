@@ -205,20 +205,24 @@ class ConcurrencySuite(AdapterSuite):
             outcomes: list[tuple[str, dict[str, list[StoredEvent]] | None]] = []
             try:
                 for n in range(rounds):
-                    tag = f"m{writer}-{n}"
-                    last = category.stream("c").latest()
-                    batches = {
-                        name: Batch([NewEvent(name="multi", payload={"tag": tag})])
-                        for name in streams
-                    }
-                    batches["c"] = Batch(
-                        [NewEvent(name="multi", payload={"tag": tag})],
-                        condition=position_is(None if last is None else last.position),
-                    )
-                    try:
-                        outcomes.append((tag, category.publish(streams=batches)))
-                    except UnmetWriteConditionError:
-                        outcomes.append((tag, None))
+                    # Each round tries again (a fresh tag each time) until its condition
+                    # holds once, so failures and successes both happen under contention.
+                    for attempt in range(25):
+                        tag = f"m{writer}-{n}-{attempt}"
+                        last = category.stream("c").latest()
+                        batches = {
+                            name: Batch([NewEvent(name="multi", payload={"tag": tag})])
+                            for name in streams
+                        }
+                        batches["c"] = Batch(
+                            [NewEvent(name="multi", payload={"tag": tag})],
+                            condition=position_is(None if last is None else last.position),
+                        )
+                        try:
+                            outcomes.append((tag, category.publish(streams=batches)))
+                            break
+                        except UnmetWriteConditionError:
+                            outcomes.append((tag, None))
             finally:
                 finished.append(writer)
                 if len(finished) == multi_writers:

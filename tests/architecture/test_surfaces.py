@@ -128,6 +128,7 @@ ADAPTER_API = [
     "StorageError",
     "StoreBusyError",
     "StoreClosedError",
+    "StoreStatistics",
     "StoredEvent",
     "StreamBatch",
     "StreamExists",

@@ -76,6 +76,7 @@ from tidings._protocol.publishing import (
     stored_batch,
 )
 from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
+from tidings._protocol.statistics import StoreStatistics
 from tidings._query.evaluate import evaluate_query, sort_key
 from tidings._query.model import Filter, Operator, Path, Query, Sort
 from tidings._query.sql import Dialect, Fragment, compile_order, compile_where
@@ -141,6 +142,7 @@ __all__ = [
     "StorageError",
     "StoreBusyError",
     "StoreClosedError",
+    "StoreStatistics",
     "StoredEvent",
     "StreamBatch",
     "StreamExists",

@@ -20,6 +20,7 @@ from tidings._plugins.url import URL
 from tidings._protocol.capabilities import Capability, Ordering
 from tidings._protocol.options import NoOptions
 from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
+from tidings._protocol.statistics import StoreStatistics
 from tidings._query.model import Query
 from tidings.errors import UnsupportedCapabilityError
 
@@ -172,6 +173,30 @@ class AsyncStorageAdapter(ABC):
     async def initialise(self) -> None:  # noqa: B027 - optional hook
         """Create the schema now rather than on first use (``tidings init``).
         Idempotent; adapters without a schema do nothing."""
+
+    async def bulk_load(self, events: Sequence[StoredEvent]) -> None:
+        """Append events copied from another store, in one atomic step: optional, for
+        adapters with :attr:`Capability.BULK_LOAD` (``tidings copy`` uses it).
+
+        Each event keeps its id, name, category, stream, position, payload, metadata
+        and all three times, ``recorded_at`` included; the store assigns new sequence
+        numbers in the order given, so the log order is kept. Every event must continue
+        its stream (its position is one past the stream's last, in the store or earlier
+        in ``events``), else :class:`~tidings.errors.UnmetWriteConditionError`; an id the
+        store holds raises :class:`~tidings.errors.DuplicateEventIdError`. Either way
+        nothing is written. It excludes other writers as a log-level publish does. Use
+        the backend's fastest path (PostgreSQL: ``COPY``); the default refuses.
+        """
+        raise UnsupportedCapabilityError(
+            f"the {self.scheme}:// adapter cannot bulk-load events "
+            f"(it lacks the {Capability.BULK_LOAD.value!r} capability)"
+        )
+
+    async def statistics(self) -> StoreStatistics:
+        """What the adapter can tell about its store without reading every event: counts,
+        the schema version and the size on disk (``tidings stats``). Never creates or
+        changes anything. The default knows nothing; the caller counts by scanning."""
+        return StoreStatistics()
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files. Idempotent."""

@@ -22,6 +22,7 @@ from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
 from tidings._protocol.capabilities import Ordering
 from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
+from tidings._protocol.statistics import StoreStatistics
 from tidings._query.model import Query
 
 if TYPE_CHECKING:
@@ -110,6 +111,12 @@ class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
 
     async def wait_for_change(self, timeout: float) -> None:
         await self._call(self.adapter.wait_for_change, timeout)
+
+    async def bulk_load(self, events: Sequence[StoredEvent]) -> None:
+        await self._call(self.adapter.bulk_load, events)
+
+    async def statistics(self) -> StoreStatistics:
+        return await self._call(self.adapter.statistics, settle=False)
 
     async def initialise(self) -> None:
         await self._call(self.adapter.initialise)

@@ -21,6 +21,13 @@ class Capability(enum.Enum):
     """The async face runs on the event loop itself, not in a thread pool."""
     PROJECTION_STORAGE = "projection-storage"
     """The adapter stores and searches projections."""
+    BULK_LOAD = "bulk-load"
+    """The adapter implements ``bulk_load``: events copied from another store, appended
+    with their ids, positions and times by the backend's fastest path."""
+    READ_ONLY = "read-only"
+    """The adapter accepts the option ``mode="ro"``: it opens an existing store without
+    creating, upgrading or writing anything, and raises
+    :class:`~tidings.ConfigurationError` when the store or its current schema is missing."""
 
 
 class Ordering(enum.Enum):

@@ -14,13 +14,16 @@ __all__ = ["Clock", "FixedClock", "SystemClock", "current_clock", "using_clock"]
 class Clock(Protocol):
     """Anything that tells the current time as an aware datetime."""
 
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """The current time, timezone-aware (the store records it as UTC)."""
+        ...
 
 
 class SystemClock:
     """The wall clock, in UTC."""
 
     def now(self) -> datetime:
+        """The wall-clock time now, in UTC."""
         return datetime.now(UTC)
 
 
@@ -33,6 +36,7 @@ class FixedClock:
         self.at = at
 
     def now(self) -> datetime:
+        """The time this clock was fixed at, every time."""
         return self.at
 
 

@@ -25,6 +25,8 @@ __all__ = ["PROJECT_NAME", "AdapterRegistrar", "hookimpl", "hookspec", "tidings_
 PROJECT_NAME = "tidings"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks an adapter plugin's ``tidings_register_adapters`` function as a pluggy hook
+implementation, so the registry finds it through the ``tidings.adapters`` entry point."""
 
 
 class AdapterRegistrar(Protocol):

@@ -60,6 +60,7 @@ class Path:
 
     @property
     def is_state(self) -> bool:
+        """Whether this path is the state or a key path below it, not a projection field."""
         return self.text == "state" or self.text.startswith("state.")
 
     @property
@@ -133,12 +134,15 @@ class field:
         return self._filter(Operator.GE, value)
 
     def is_in(self, values: Sequence[Any]) -> Filter:
+        """Matches when the value equals one of ``values`` (scalar JSON values)."""
         return self._filter(Operator.IN, values)
 
     def contains(self, value: Any) -> Filter:
+        """Matches when the value is a list holding ``value`` (never a substring test)."""
         return self._filter(Operator.CONTAINS, value)
 
     def startswith(self, prefix: str) -> Filter:
+        """Matches when the value is a string starting with ``prefix``, taken literally."""
         return self._filter(Operator.STARTSWITH, prefix)
 
     __hash__ = None  # type: ignore[assignment]
@@ -153,6 +157,7 @@ class Sort:
 
     @classmethod
     def parse(cls, value: str | Sort) -> Sort:
+        """A sort key from a path, descending when it starts with ``-``; a Sort as is."""
         if isinstance(value, Sort):
             return value
         if not isinstance(value, str):

@@ -43,11 +43,15 @@ from tidings.adapters import (
     StorageAdapter,
     StoreClosedError,
     StoredEvent,
+    StoreStatistics,
     StreamBatch,
     StreamIdentifier,
+    UnsupportedCapabilityError,
     run,
 )
+from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
 from tidings_postgres.connection import Connection, Server, Watchdog, failures
+from tidings_postgres.inspection import existing_schema_plan, statistics_plan
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
@@ -78,6 +82,17 @@ def fetch(conn: Connection, statement: Statement) -> Rows:
     return cursor.fetchall() if returns_rows(cursor.pgresult) else []
 
 
+def send(conn: Connection, effect: Statement | Copy) -> Rows:
+    """Send a statement, or stream the rows of a bulk load's ``COPY``."""
+    if not isinstance(effect, Copy):
+        return fetch(conn, effect)
+    with conn.cursor().copy(effect.sql) as copy:
+        copy.set_types(effect.types)
+        for row in effect.rows:
+            copy.write_row(row)
+    return []
+
+
 class PostgresAdapter(StorageAdapter):
     """Events in one PostgreSQL schema, shared safely by many threads, tasks and
     processes. The schema is created, and the pool opened, on first use (the sync face
@@ -91,6 +106,8 @@ class PostgresAdapter(StorageAdapter):
             Capability.ORDERING_LEVELS,
             Capability.PROJECTION_STORAGE,
             Capability.NATIVE_ASYNC,
+            Capability.BULK_LOAD,
+            Capability.READ_ONLY,
         }
     )
     options_type = PostgresOptions
@@ -130,6 +147,7 @@ class PostgresAdapter(StorageAdapter):
 
     def initialise(self) -> None:
         """Create the schema unless it exists; safe when several processes start at once."""
+        self._refuse_in_read_only("create or upgrade the schema of")
         action = f"create schema {self.options.schema!r} on"
         with self._server.connect() as conn:
             with failures(self._server, action), self._watchdog.watch(conn):
@@ -173,6 +191,22 @@ class PostgresAdapter(StorageAdapter):
     def projections(self) -> PostgresProjectionStorage:
         return self._projections
 
+    def bulk_load(self, events: Sequence[StoredEvent]) -> None:
+        """``COPY`` in one transaction under the log-level lock (:mod:`~tidings_postgres.bulk`)."""
+        plan = bulk_load_plan(BulkStatements.for_schema(self.options.schema), events)
+        with self._connection("bulk-load into") as conn:
+            run(plan, partial(send, conn))
+
+    def statistics(self) -> StoreStatistics:
+        return run(statistics_plan(self.options.schema), self._read)
+
+    def _refuse_in_read_only(self, action: str) -> None:
+        if self.options.mode == "ro":
+            raise UnsupportedCapabilityError(
+                f"cannot {action} a read-only PostgreSQL store (mode=ro); open it without "
+                "mode=ro to write"
+            )
+
     def _read(self, statement: Statement) -> Rows:
         """One query; a connection the server dropped while pooled is replaced once,
         which is safe because reading twice changes nothing."""
@@ -200,6 +234,8 @@ class PostgresAdapter(StorageAdapter):
         Getting a connection is outside that: it already waited ``connect_timeout``, and
         an error swallowed before the ``yield`` would leave this context nothing to give.
         """
+        if action != "read from":
+            self._refuse_in_read_only(action)
         pool = self._open_pool()
         with failures(self._server, action):
             conn = pool.getconn()
@@ -222,12 +258,22 @@ class PostgresAdapter(StorageAdapter):
         if not self._ready:
             with self._opening:
                 if not self._ready and not self._closed:
-                    self.initialise()
+                    self._check_or_create_schema()
                     self.pool.open(wait=False)
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
         return self.pool
+
+    def _check_or_create_schema(self) -> None:
+        """Create or migrate the schema; in read-only mode only check that it is current."""
+        if self.options.mode != "ro":
+            self.initialise()
+            return
+        plan = existing_schema_plan(self.options.schema, self._server.description)
+        with self._server.connect() as conn:
+            with failures(self._server, "inspect"), self._watchdog.watch(conn):
+                run(plan, partial(fetch, conn))
 
     def close(self) -> None:
         """Close the pool; idempotent."""

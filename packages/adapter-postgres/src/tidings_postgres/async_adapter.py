@@ -42,11 +42,20 @@ from tidings.adapters import (
     ScanRequest,
     StoreClosedError,
     StoredEvent,
+    StoreStatistics,
     StreamBatch,
     StreamIdentifier,
+    UnsupportedCapabilityError,
     arun,
 )
+from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
 from tidings_postgres.connection import AsyncConnection, AsyncWatchdog, Server, failures
+from tidings_postgres.async_notifications import (
+    AsyncCommitListener,
+    channel_for,
+    notify_statement,
+)
+from tidings_postgres.inspection import existing_schema_plan, statistics_plan
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
@@ -81,6 +90,17 @@ async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
     return await cursor.fetchall() if returns_rows(cursor.pgresult) else []
 
 
+async def async_send(conn: AsyncConnection, effect: Statement | Copy) -> Rows:
+    """Send a statement, or stream the rows of a bulk load's ``COPY``."""
+    if not isinstance(effect, Copy):
+        return await afetch(conn, effect)
+    async with conn.cursor().copy(effect.sql) as copy:
+        copy.set_types(effect.types)
+        for row in effect.rows:
+            await copy.write_row(row)
+    return []
+
+
 class AsyncPostgresAdapter(AsyncStorageAdapter):
     """Events in one PostgreSQL schema, shared safely by many threads, tasks and
     processes. The schema is created, and the pool opened, on first use (the sync face
@@ -94,6 +114,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             Capability.ORDERING_LEVELS,
             Capability.PROJECTION_STORAGE,
             Capability.NATIVE_ASYNC,
+            Capability.BULK_LOAD,
+            Capability.READ_ONLY,
         }
     )
     options_type = PostgresOptions
@@ -133,6 +155,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
 
     async def initialise(self) -> None:
         """Create the schema unless it exists; safe when several processes start at once."""
+        self._refuse_in_read_only("create or upgrade the schema of")
         action = f"create schema {self.options.schema!r} on"
         async with await self._server.connect_async() as conn:
             with failures(self._server, action), self._watchdog.watch(conn):
@@ -178,6 +201,22 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     def projections(self) -> AsyncPostgresProjectionStorage:
         return self._projections
 
+    async def bulk_load(self, events: Sequence[StoredEvent]) -> None:
+        """``COPY`` in one transaction under the log-level lock (:mod:`~tidings_postgres.bulk`)."""
+        plan = bulk_load_plan(BulkStatements.for_schema(self.options.schema), events)
+        async with self._connection("bulk-load into") as conn:
+            await arun(plan, partial(async_send, conn))
+
+    async def statistics(self) -> StoreStatistics:
+        return await arun(statistics_plan(self.options.schema), self._read)
+
+    def _refuse_in_read_only(self, action: str) -> None:
+        if self.options.mode == "ro":
+            raise UnsupportedCapabilityError(
+                f"cannot {action} a read-only PostgreSQL store (mode=ro); open it without "
+                "mode=ro to write"
+            )
+
     async def _read(self, statement: Statement) -> Rows:
         """One query; a connection the server dropped while pooled is replaced once,
         which is safe because reading twice changes nothing."""
@@ -207,6 +246,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         Getting a connection is outside that: it already waited ``connect_timeout``, and
         an error swallowed before the ``yield`` would leave this context nothing to give.
         """
+        if action != "read from":
+            self._refuse_in_read_only(action)
         pool = await self._open_pool()
         with failures(self._server, action):
             conn = await pool.getconn()
@@ -229,12 +270,22 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         if not self._ready:
             async with self._opening:
                 if not self._ready and not self._closed:
-                    await self.initialise()
+                    await self._check_or_create_schema()
                     await self.pool.open(wait=False)
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
         return self.pool
+
+    async def _check_or_create_schema(self) -> None:
+        """Create or migrate the schema; in read-only mode only check that it is current."""
+        if self.options.mode != "ro":
+            await self.initialise()
+            return
+        plan = existing_schema_plan(self.options.schema, self._server.description)
+        async with await self._server.connect_async() as conn:
+            with failures(self._server, "inspect"), self._watchdog.watch(conn):
+                await arun(plan, partial(afetch, conn))
 
     async def aclose(self) -> None:
         """Close the pool; idempotent."""

@@ -13,13 +13,14 @@ from tidings.adapters import (
 from tidings_postgres.plans import Plan, Statement, in_transaction
 from tidings_postgres.schema import SCHEMA_VERSION, ddl, render, render_query
 
-__all__ = ["schema_plan"]
+__all__ = ["schema_plan", "schema_version_plan"]
 
 _LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
 
 
-def _version(schema: str) -> Plan[int | None]:
+def schema_version_plan(schema: str) -> Plan[int | None]:
+    """The schema's version, or None when it has no tidings schema; reads only."""
     # The table's name is a parameter here, and the next statement has none: both take
     # the name as it is. Only statements sent with parameters need render_query.
     table = render("{s}.schema_version", schema)
@@ -31,7 +32,7 @@ def _version(schema: str) -> Plan[int | None]:
 
 
 def _migrate(schema: str) -> Plan[None]:
-    version = yield from _version(schema)
+    version = yield from schema_version_plan(schema)
     if version is not None and version > SCHEMA_VERSION:
         raise ConfigurationError(
             f"schema {schema!r} is at version {version}, newer than this release of "
@@ -58,7 +59,7 @@ def schema_plan(schema: str) -> Plan[None]:
     committed. An older schema gets only the steps after its version, and keeps its
     events. A schema from a newer release is refused, not downgraded.
     """
-    if (yield from _version(schema)) == SCHEMA_VERSION:
+    if (yield from schema_version_plan(schema)) == SCHEMA_VERSION:
         return
     key = [f"tidings:{schema}:schema"]
     yield Statement(_LOCK, key)

@@ -148,6 +148,11 @@ class PostgresOptions:
     """The schema that holds the events table; created on first use."""
     ordering: Ordering = Ordering.LOG
     """The scope at which writes are serialised: ``log``, ``category`` or ``stream``."""
+    mode: str = "auto"
+    """``auto``: create or migrate the schema on first use. ``ro``: never write, not even
+    the schema; the schema must exist at the current version, and publishing or saving a
+    projection raises :class:`~tidings.UnsupportedCapabilityError` (``tidings`` commands
+    that only read open stores so)."""
     pool_min_size: int = 1
     """Connections the pool keeps open."""
     pool_max_size: int = 10
@@ -237,6 +242,8 @@ class PostgresOptions:
             raise ConfigurationError(
                 f"option 'ordering' must be an Ordering, got {self.ordering!r}"
             )
+        if self.mode not in ("auto", "ro"):
+            raise ConfigurationError(f"option 'mode' must be 'auto' or 'ro', got {self.mode!r}")
         _check_int("pool_min_size", self.pool_min_size, 0, MAX_POOL_SIZE)
         _check_int("pool_max_size", self.pool_max_size, 1, MAX_POOL_SIZE)
         if self.pool_max_size < self.pool_min_size:

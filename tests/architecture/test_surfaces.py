@@ -99,6 +99,7 @@ ADAPTER_API = [
     "DirectBridge",
     "Driver",
     "DuplicateEventIdError",
+    "ExpectedRow",
     "Filter",
     "FollowPage",
     "FollowRequest",

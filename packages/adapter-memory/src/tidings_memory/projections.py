@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tidings.adapters import (
+    ExpectedRow,
     Identifier,
     Projection,
     ProjectionRow,
@@ -46,6 +47,19 @@ class MemoryProjectionStorage(ProjectionStorage):
         with self._lock:
             for row, projection in stored:
                 self._projections[(row.name, row.id)] = (row, projection)
+
+    def save_all_if(self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]) -> bool:
+        """The check and the save under one acquisition of the lock."""
+        rows = [projection_to_row(projection) for projection in projections]
+        stored = [(row, projection_from_row(row)) for row in rows]
+        with self._lock:
+            for condition in expected:
+                found = self._projections.get((condition.name, condition.id))
+                if not condition.holds(None if found is None else found[1]):
+                    return False
+            for row, projection in stored:
+                self._projections[(row.name, row.id)] = (row, projection)
+        return True
 
     def load(self, name: str, id: str) -> Projection | None:
         with self._lock:

@@ -32,6 +32,7 @@ from tidings.adapters import (
     Capability,
     Checkpoint,
     Driver,
+    ExpectedRow,
     FollowPage,
     FollowRequest,
     Identifier,
@@ -74,6 +75,7 @@ __all__ = ["PostgresAdapter", "PostgresProjectionStorage", "fetch"]
 
 Send = Callable[[Statement], Rows]
 SendAll = Callable[[Sequence[Statement]], None]
+Transact = Callable[[Plan[bool]], bool]
 
 
 def fetch(conn: Connection, statement: Statement) -> Rows:
@@ -124,7 +126,7 @@ class PostgresAdapter(StorageAdapter):
         self._closed = False
         self._opening = threading.Lock()
         self._projections = PostgresProjectionStorage(
-            options.schema, self._read, self._write, self._write_all
+            options.schema, self._read, self._write, self._write_all, self._transact
         )
 
     @classmethod
@@ -220,6 +222,11 @@ class PostgresAdapter(StorageAdapter):
         with self._connection("save projections to") as conn:
             run(in_transaction(each(statements)), partial(fetch, conn))
 
+    def _transact(self, plan: Plan[bool]) -> bool:
+        """A plan in one transaction, sent once: all or none."""
+        with self._connection("save projections to") as conn:
+            return run(in_transaction(plan), partial(fetch, conn))
+
     def _write(self, statement: Statement) -> Rows:
         """A projection's upsert, sent once."""
         with self._connection("save a projection to") as conn:
@@ -292,11 +299,14 @@ class PostgresProjectionStorage(ProjectionStorage):
     :class:`~tidings_postgres.projections.ProjectionStatements` build them; ``read`` may
     retry on a dropped connection, ``write`` does not."""
 
-    def __init__(self, schema: str, read: Send, write: Send, write_all: SendAll) -> None:
+    def __init__(
+        self, schema: str, read: Send, write: Send, write_all: SendAll, transact: Transact
+    ) -> None:
         self.statements = ProjectionStatements(schema)
         self._read = read
         self._write = write
         self._write_all = write_all
+        self._transact = transact
 
     def save(self, projection: Projection) -> None:
         self._write(self.statements.save(projection))
@@ -312,6 +322,11 @@ class PostgresProjectionStorage(ProjectionStorage):
 
     def save_all(self, projections: Sequence[Projection]) -> None:
         self._write_all([self.statements.save(projection) for projection in projections])
+
+    def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> bool:
+        return self._transact(self.statements.save_all_if(projections, expected))
 
     def count(self, query: Query) -> int:
         return count_of(self._read(self.statements.count(query)))

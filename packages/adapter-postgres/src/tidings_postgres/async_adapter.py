@@ -33,6 +33,7 @@ from tidings.adapters import (
     Capability,
     Checkpoint,
     Driver,
+    ExpectedRow,
     FollowPage,
     FollowRequest,
     Identifier,
@@ -80,8 +81,10 @@ __all__ = ["AsyncPostgresAdapter", "AsyncPostgresProjectionStorage", "afetch"]
 
 Send = Callable[[Statement], Awaitable[Rows]]  # async-only
 SendAll = Callable[[Sequence[Statement]], Awaitable[None]]  # async-only
+Transact = Callable[[Plan[bool]], Awaitable[bool]]  # async-only
 # sync: Send = Callable[[Statement], Rows]
 # sync: SendAll = Callable[[Sequence[Statement]], None]
+# sync: Transact = Callable[[Plan[bool]], bool]
 
 
 async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
@@ -132,7 +135,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._closed = False
         self._opening = asyncio.Lock()
         self._projections = AsyncPostgresProjectionStorage(
-            options.schema, self._read, self._write, self._write_all
+            options.schema, self._read, self._write, self._write_all, self._transact
         )
 
     @classmethod
@@ -230,6 +233,11 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         async with self._connection("save projections to") as conn:
             await arun(in_transaction(each(statements)), partial(afetch, conn))
 
+    async def _transact(self, plan: Plan[bool]) -> bool:
+        """A plan in one transaction, sent once: all or none."""
+        async with self._connection("save projections to") as conn:
+            return await arun(in_transaction(plan), partial(afetch, conn))
+
     async def _write(self, statement: Statement) -> Rows:
         """A projection's upsert, sent once."""
         async with self._connection("save a projection to") as conn:
@@ -304,11 +312,14 @@ class AsyncPostgresProjectionStorage(AsyncProjectionStorage):
     :class:`~tidings_postgres.projections.ProjectionStatements` build them; ``read`` may
     retry on a dropped connection, ``write`` does not."""
 
-    def __init__(self, schema: str, read: Send, write: Send, write_all: SendAll) -> None:
+    def __init__(
+        self, schema: str, read: Send, write: Send, write_all: SendAll, transact: Transact
+    ) -> None:
         self.statements = ProjectionStatements(schema)
         self._read = read
         self._write = write
         self._write_all = write_all
+        self._transact = transact
 
     async def save(self, projection: Projection) -> None:
         await self._write(self.statements.save(projection))
@@ -324,6 +335,11 @@ class AsyncPostgresProjectionStorage(AsyncProjectionStorage):
 
     async def save_all(self, projections: Sequence[Projection]) -> None:
         await self._write_all([self.statements.save(projection) for projection in projections])
+
+    async def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> bool:
+        return await self._transact(self.statements.save_all_if(projections, expected))
 
     async def count(self, query: Query) -> int:
         return count_of(await self._read(self.statements.count(query)))

@@ -8,10 +8,13 @@ each face's storage (in :mod:`~tidings_postgres.async_adapter`) only sends them.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tidings.adapters import (
     PROJECTION_COLUMNS,
+    ExpectedRow,
     Fragment,
     Identifier,
     Projection,
@@ -24,7 +27,7 @@ from tidings.adapters import (
     projection_to_row,
 )
 from tidings_postgres.dialect import PostgresDialect
-from tidings_postgres.plans import Rows, Statement
+from tidings_postgres.plans import Plan, Rows, Statement
 from tidings_postgres.schema import render_query
 
 __all__ = ["ProjectionStatements", "count_of", "many", "one"]
@@ -32,6 +35,16 @@ __all__ = ["ProjectionStatements", "count_of", "many", "one"]
 _COLUMNS = ", ".join(PROJECTION_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECTION_COLUMNS if c not in ("name", "id"))
 _DIALECT = PostgresDialect()
+_LOCK_CLASS = 0x74696467
+"""The first key of the advisory locks that ``save_all_if`` takes (the two-key space
+never meets the one-key locks of publishing)."""
+
+
+def _lock_key(name: str, id: str) -> int:
+    """A signed 32-bit key for the row (name, id); a collision only makes two
+    compare-and-sets wait for each other."""
+    digest = hashlib.blake2b(f"{name}\x00{id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _exact(params: list[object]) -> list[object]:
@@ -68,9 +81,47 @@ class ProjectionStatements:
             schema,
         )
         self.load_statement = f"{self._select} WHERE name = %s AND id = %s"
+        self._insert = render_query(f"INSERT INTO {{s}}.projections ({_COLUMNS})", schema)
+        self._on_conflict = f"ON CONFLICT (name, id) DO UPDATE SET {_UPDATES}"
+        self._lock = (
+            "SELECT count(pg_advisory_xact_lock(%s::int4, k))"
+            " FROM (SELECT k FROM unnest(%s::int4[]) AS k ORDER BY k OFFSET 0) AS keys"
+        )
+        self._load_many = (
+            f"{self._select} WHERE (name, id) IN"
+            " (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
         self.locate_statement = (
             f"{self._select} WHERE name = %s AND source = %s ORDER BY id LIMIT 1"
         )
+
+    def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> Plan[bool]:
+        """Compare-and-set, to run inside a transaction: lock each expected row's
+        advisory key (in key order, so two callers never deadlock), read the rows, and
+        upsert every projection in one statement only if each condition holds."""
+        if expected:
+            keys = sorted({_lock_key(c.name, c.id) for c in expected})
+            yield Statement(self._lock, [_LOCK_CLASS, keys])
+            rows = yield Statement(
+                self._load_many, [[c.name for c in expected], [c.id for c in expected]]
+            )
+            stored = {(p.name, p.id): p for p in many(rows)}
+            if not all(c.holds(stored.get((c.name, c.id))) for c in expected):
+                return False
+        if projections:
+            yield self.save_many(projections)
+        return True
+
+    def save_many(self, projections: Sequence[Projection]) -> Statement:
+        """One upsert of distinct (name, id) rows."""
+        values = ", ".join([f"({', '.join(['%s'] * len(PROJECTION_COLUMNS))})"] * len(projections))
+        params: list[object] = []
+        for projection in projections:
+            row = projection_to_row(projection)
+            params.extend(getattr(row, column) for column in PROJECTION_COLUMNS)
+        return Statement(f"{self._insert} VALUES {values} {self._on_conflict}", params)
 
     def save(self, projection: Projection) -> Statement:
         row = projection_to_row(projection)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tidings.adapters import (
+    ExpectedRow,
     Identifier,
     Projection,
     ProjectionRow,
@@ -55,6 +56,21 @@ class SQLiteProjectionStorage(ProjectionStorage):
         rows = [_to_database(projection_to_row(projection)) for projection in projections]
         with self._borrow("save projections to") as db, write_transaction(db.conn):
             db.conn.executemany(self._statements.upsert, rows)
+
+    def save_all_if(self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]) -> bool:
+        """The conditions are read inside the ``BEGIN IMMEDIATE`` transaction that
+        saves, which holds the database's write lock: nothing can come between."""
+        self._guard_writes("save projections to")
+        rows = [_to_database(projection_to_row(projection)) for projection in projections]
+        with self._borrow("save projections to") as db, write_transaction(db.conn):
+            for condition in expected:
+                found = db.conn.execute(
+                    self._statements.load, [condition.name, condition.id]
+                ).fetchone()
+                if not condition.holds(None if found is None else _from_database(found)):
+                    return False
+            db.conn.executemany(self._statements.upsert, rows)
+        return True
 
     def load(self, name: str, id: str) -> Projection | None:
         return self._one("load a projection from", self._statements.load, [name, id])

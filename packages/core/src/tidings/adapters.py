@@ -61,6 +61,7 @@ from tidings._protocol.plan_runner import run
 from tidings._protocol.plans import Driver
 from tidings._protocol.projection_rows import (
     PROJECTION_COLUMNS,
+    ExpectedRow,
     ProjectionRow,
     decode_source,
     encode_source,
@@ -113,6 +114,7 @@ __all__ = [
     "DirectBridge",
     "Driver",
     "DuplicateEventIdError",
+    "ExpectedRow",
     "Filter",
     "FollowPage",
     "FollowRequest",

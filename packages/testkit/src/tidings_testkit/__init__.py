@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.concurrency import ConcurrencySuite
     from tidings_testkit.suites.errors import ErrorSuite
     from tidings_testkit.suites.fuzz import FuzzSuite
+    from tidings_testkit.suites.leases import LeaseSuite
     from tidings_testkit.suites.model import ModelSuite
     from tidings_testkit.suites.projections import ProjectionSuite
     from tidings_testkit.suites.reading import ReadingSuite
@@ -35,6 +36,7 @@ __all__ = [
     "ErrorSuite",
     "EventStoreSuite",
     "FuzzSuite",
+    "LeaseSuite",
     "Location",
     "ModelSuite",
     "NewEventBuilder",
@@ -70,6 +72,7 @@ _HOMES = {
     "ConcurrencySuite": "suites.concurrency",
     "ErrorSuite": "suites.errors",
     "FuzzSuite": "suites.fuzz",
+    "LeaseSuite": "suites.leases",
     "ModelSuite": "suites.model",
     "ProjectionSuite": "suites.projections",
     "ReadingSuite": "suites.reading",

@@ -6,6 +6,7 @@ from tidings_testkit.suites.capabilities import CapabilitySuite
 from tidings_testkit.suites.concurrency import ConcurrencySuite
 from tidings_testkit.suites.errors import ErrorSuite
 from tidings_testkit.suites.fuzz import FuzzSuite
+from tidings_testkit.suites.leases import LeaseSuite
 from tidings_testkit.suites.model import ModelSuite
 from tidings_testkit.suites.projections import ProjectionSuite
 from tidings_testkit.suites.reading import ReadingSuite
@@ -27,6 +28,7 @@ class EventStoreSuite(
     ProjectionSuite,
     CapabilitySuite,
     SubscriptionSuite,
+    LeaseSuite,
 ):
     """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>``
     and set ``url``.

@@ -21,6 +21,7 @@ from tidings._model.projection import Projection
 from tidings._plugins.url import URL
 from tidings._protocol.capabilities import Capability, Ordering
 from tidings._protocol.options import NoOptions
+from tidings._protocol.projection_rows import ExpectedRow
 from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
 from tidings._protocol.statistics import StoreStatistics
 from tidings._query.model import Query
@@ -69,6 +70,24 @@ class ProjectionStorage(ABC):
         raise UnsupportedCapabilityError(
             f"{type(self).__name__} cannot save several projections atomically, "
             "which exactly-once projection consumers need"
+        )
+
+    def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> bool:
+        """Compare-and-set: if every condition in ``expected`` holds, save every
+        projection as :meth:`save_all` does and return True; otherwise save nothing and
+        return False. The check and the save are one atomic step: no other
+        ``save_all_if`` on the same rows may come between them.
+
+        Optional. Consumer groups need it: their partition leases are rows written this
+        way, and a member saves its checkpoints (and projections) only if it still holds
+        its leases, so a member that lost a lease while paused cannot write (contract
+        rule 31). Adapters that cannot do it leave this default, which refuses.
+        """
+        raise UnsupportedCapabilityError(
+            f"{type(self).__name__} cannot compare and save projections atomically, "
+            "which consumer groups need"
         )
 
 

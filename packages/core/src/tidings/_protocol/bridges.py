@@ -21,6 +21,7 @@ from tidings._model.projection import Projection
 from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorageAdapter
 from tidings._protocol.capabilities import Ordering
+from tidings._protocol.projection_rows import ExpectedRow
 from tidings._protocol.requests import FollowPage, FollowRequest, ScanRequest, StreamBatch
 from tidings._protocol.statistics import StoreStatistics
 from tidings._query.model import Query
@@ -102,6 +103,11 @@ class _Bridge(AsyncStorageAdapter, AsyncProjectionStorage):
 
     async def save_all(self, projections: Sequence[Projection]) -> None:
         await self._call(self._storage().save_all, projections)
+
+    async def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> bool:
+        return await self._call(self._storage().save_all_if, projections, expected)
 
     async def follow(self, request: FollowRequest) -> FollowPage:
         return await self._call(self.adapter.follow, request)

@@ -18,6 +18,7 @@ from tidings._model.projection import Projection, as_state
 
 __all__ = [
     "PROJECTION_COLUMNS",
+    "ExpectedRow",
     "ProjectionRow",
     "decode_source",
     "encode_source",
@@ -62,6 +63,24 @@ class ProjectionRow:
     projector_version: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedRow:
+    """A condition of :meth:`~tidings.adapters.ProjectionStorage.save_all_if`: the
+    projection stored under (``name``, ``id``) has this ``updated_at`` (None: no
+    projection is stored there). Writers that use it as a version (consumer groups'
+    leases) make each ``updated_at`` of a row differ from the one before it."""
+
+    name: str
+    id: str
+    updated_at: datetime | None
+
+    def holds(self, stored: Projection | None) -> bool:
+        """Whether the stored projection (or its absence) meets the condition."""
+        if stored is None:
+            return self.updated_at is None
+        return self.updated_at is not None and stored.updated_at == self.updated_at
 
 
 PROJECTION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ProjectionRow))

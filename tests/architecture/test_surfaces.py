@@ -106,6 +106,7 @@ ADAPTER_API = [
     "Fragment",
     "Heads",
     "Identifier",
+    "JsonText",
     "JsonValue",
     "LogIdentifier",
     "NewEvent",
@@ -163,6 +164,7 @@ ADAPTER_API = [
     "run",
     "sort_key",
     "stored_batch",
+    "stored_event_from_json",
 ]
 """``import tidings.adapters``: what an adapter needs."""
 

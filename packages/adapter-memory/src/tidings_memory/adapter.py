@@ -3,9 +3,10 @@
 ``memory://`` opens a private store; ``memory://name`` opens the store of that name,
 shared by everyone in the process who opens the same name.
 
-Like a database, the store owns its events: it keeps private copies of payloads and
-metadata and hands every caller fresh copies, so no caller can change a stored event by
-mutating what it published or read.
+Like a database, the store owns its events: it keeps payloads and metadata as JSON text,
+and every event it hands out decodes its own copy from that text when first used, so no
+caller can change a stored event by mutating what it published or read, and a read pays
+only for the payloads its caller looks at.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Self
 
 from tidings.adapters import (
     URL,
@@ -33,6 +34,7 @@ from tidings.adapters import (
     StreamIdentifier,
     build_stored_events,
     match_retry,
+    stored_event_from_json,
 )
 from tidings_memory.projections import MemoryProjectionStorage
 
@@ -130,7 +132,9 @@ class MemoryAdapter(StorageAdapter):
                 if retried is None:
                     stream_events = log.by_stream.get(batch.stream)
                     last = stream_events[-1] if stream_events else None
-                    batch.condition.assert_met_by(last_event=last, stream=batch.stream)
+                    batch.condition.assert_met_by(
+                        last_event=None if last is None else _detached(last), stream=batch.stream
+                    )
                 planned.append(retried)
             recorded_at = datetime.now(UTC)
             results: list[list[StoredEvent]] = []
@@ -146,7 +150,7 @@ class MemoryAdapter(StorageAdapter):
                     recorded_at=recorded_at,
                 )
                 # The caller keeps the events built from its NewEvents; the log keeps
-                # copies of their payloads that nobody else can reach.
+                # their payloads as text, which nobody can change.
                 kept = [_detached(event) for event in new]
                 stream_events.extend(kept)
                 log.by_category.setdefault(batch.stream.category, []).extend(kept)
@@ -202,33 +206,19 @@ def _sequence_number(event: StoredEvent) -> int:
 
 
 def _detached(event: StoredEvent) -> StoredEvent:
-    """``event`` with copies of its payload and metadata, which no one else holds."""
-    return StoredEvent(
-        id=event.id,
-        name=event.name,
-        category=event.category,
-        stream=event.stream,
-        position=event.position,
-        sequence_number=event.sequence_number,
-        payload=_copied(event.payload),
-        metadata=_copied(event.metadata),
-        occurred_at=event.occurred_at,
-        observed_at=event.observed_at,
-        recorded_at=event.recorded_at,
+    """``event`` with its payload and metadata as JSON text, decoded afresh (into values
+    no one else holds) when first used. For an event the log keeps, this costs no
+    decoding or copying at all."""
+    return stored_event_from_json(
+        event.id,
+        event.name,
+        event.category,
+        event.stream,
+        event.position,
+        event.sequence_number,
+        event.payload_json,
+        event.metadata_json,
+        event.occurred_at,
+        event.observed_at,
+        event.recorded_at,
     )
-
-
-def _copied(value: Any) -> Any:
-    """A deep copy of a JSON value already normalised by the core (plain dicts, lists
-    and immutable scalars): much faster than :func:`copy.deepcopy`."""
-    kind = type(value)
-    if kind is dict:
-        return {
-            key: _copied(item) if type(item) in _CONTAINERS else item for key, item in value.items()
-        }
-    if kind is list:
-        return [_copied(item) if type(item) in _CONTAINERS else item for item in value]
-    return value
-
-
-_CONTAINERS = frozenset({dict, list})

@@ -16,9 +16,9 @@ from tidings.adapters import (
     StoredEvent,
     StreamBatch,
     assign_ids,
-    decode_json,
     encode_json,
     stored_batch,
+    stored_event_from_json,
 )
 from tidings_postgres.arrays import Bigints, Booleans, Integers, Texts, Timestamps
 from tidings_postgres.conditions import ALWAYS, CompiledCondition
@@ -90,18 +90,18 @@ def decode_event(row: Sequence[Any], start: int = 0) -> StoredEvent:
         observed_at,
         recorded_at,
     ) = row[start : start + 11]
-    return StoredEvent(
-        id=event_id,
-        name=name,
-        category=category,
-        stream=stream,
-        position=position,
-        sequence_number=sequence_number,
-        payload=decode_json(payload),
-        metadata=decode_json(metadata),  # the codec itself short-cuts the usual "{}"
-        occurred_at=occurred_at,
-        observed_at=observed_at,
-        recorded_at=recorded_at,
+    return stored_event_from_json(
+        event_id,
+        name,
+        category,
+        stream,
+        position,
+        sequence_number,
+        payload,  # JSON text, decoded when first used
+        metadata,
+        occurred_at,
+        observed_at,
+        recorded_at,
     )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from tidings.adapters import (
     StoredEvent,
-    decode_json,
     encode_json,
+    stored_event_from_json,
 )
 
 __all__ = [
@@ -93,7 +93,8 @@ def events_to_rows(events: Iterable[StoredEvent]) -> list[Row]:
 
 
 def row_to_event(row: Sequence[Any]) -> StoredEvent:
-    """The event a row (in :data:`COLUMNS` order) stores."""
+    """The event a row (in :data:`COLUMNS` order) stores; its payload and metadata stay
+    JSON text until first used."""
     (
         sequence_number,
         event_id,
@@ -107,18 +108,18 @@ def row_to_event(row: Sequence[Any]) -> StoredEvent:
         observed_at,
         recorded_at,
     ) = row
-    return StoredEvent(
-        sequence_number=sequence_number,
-        id=event_id,
-        category=category,
-        stream=stream,
-        position=position,
-        name=name,
-        payload=decode_json(payload),
-        metadata=decode_json(metadata),
-        occurred_at=_moment(occurred_at),
-        observed_at=_moment(observed_at),
-        recorded_at=_moment(recorded_at),
+    return stored_event_from_json(
+        event_id,
+        name,
+        category,
+        stream,
+        position,
+        sequence_number,
+        payload,
+        metadata,
+        _moment(occurred_at),
+        _moment(observed_at),
+        _moment(recorded_at),
     )
 
 

@@ -28,7 +28,7 @@ from tidings._model.conditions import (
     StreamIsEmpty,
     WriteCondition,
 )
-from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.events import JsonText, NewEvent, StoredEvent, stored_event_from_json
 from tidings._model.identifiers import (
     CategoryIdentifier,
     Identifier,
@@ -121,6 +121,7 @@ __all__ = [
     "Fragment",
     "Heads",
     "Identifier",
+    "JsonText",
     "JsonValue",
     "LogIdentifier",
     "NewEvent",
@@ -178,4 +179,5 @@ __all__ = [
     "run",
     "sort_key",
     "stored_batch",
+    "stored_event_from_json",
 ]

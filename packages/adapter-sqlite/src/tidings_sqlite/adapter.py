@@ -21,11 +21,13 @@ from tidings.adapters import (
     StorageAdapter,
     StoreBusyError,
     StoredEvent,
+    StoreStatistics,
     StreamBatch,
     UnsupportedCapabilityError,
 )
 from tidings_sqlite.connections import ConnectionPool, open_database
 from tidings_sqlite.errors import translate_error, translating
+from tidings_sqlite.inspection import statistics
 from tidings_sqlite.location import Location, locate
 from tidings_sqlite.options import SQLiteOptions
 from tidings_sqlite.projections import SQLiteProjectionStorage
@@ -57,7 +59,12 @@ class SQLiteAdapter(StorageAdapter):
 
     scheme = "sqlite"
     capabilities = frozenset(
-        {Capability.PERSISTENT, Capability.MULTI_PROCESS, Capability.PROJECTION_STORAGE}
+        {
+            Capability.PERSISTENT,
+            Capability.MULTI_PROCESS,
+            Capability.PROJECTION_STORAGE,
+            Capability.READ_ONLY,
+        }
     )
     options_type = SQLiteOptions
 
@@ -107,6 +114,11 @@ class SQLiteAdapter(StorageAdapter):
         """Create or upgrade the schema and switch the file to WAL mode. Idempotent."""
         with self._borrow("open") as db:
             ensure_schema(db, self.location, self.options.table)
+
+    def statistics(self) -> StoreStatistics:
+        """Counts, the schema version and the file's size (:mod:`tidings_sqlite.inspection`)."""
+        with self._borrow("inspect") as db:
+            return statistics(db, self.options.table, self.location)
 
     @property
     def read_only(self) -> bool:

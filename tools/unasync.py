@@ -57,6 +57,14 @@ PAIRS: tuple[tuple[str, str], ...] = (
         "packages/core/src/tidings/_api/consumer.py",
     ),
     (
+        "packages/core/src/tidings/_api/async_group.py",
+        "packages/core/src/tidings/_api/group.py",
+    ),
+    (
+        "packages/core/src/tidings/_api/async_worker.py",
+        "packages/core/src/tidings/_api/worker.py",
+    ),
+    (
         "packages/adapter-postgres/src/tidings_postgres/async_adapter.py",
         "packages/adapter-postgres/src/tidings_postgres/adapter.py",
     ),

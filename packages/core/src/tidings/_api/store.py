@@ -30,6 +30,7 @@ from tidings._protocol.requests import ScanRequest
 if TYPE_CHECKING:
     from tidings._api.consumer import Consumer, ProjectionConsumer
     from tidings._api.consuming import RetryPolicy
+    from tidings._api.group import GroupMember
     from tidings._api.projection_store import ProjectionStore
     from tidings._model.projection import Projector
 
@@ -121,6 +122,38 @@ class EventStore(StoreBase[StorageAdapter]):
             source=source,
             projector=projector,
             id=id,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+        )
+
+    def group_member(
+        self,
+        *,
+        group: str,
+        source: Scope,
+        handler: Callable[[StoredEvent], Any] | None = None,
+        projector: Projector | None = None,
+        partitions: int = 16,
+        ttl: float = 10.0,
+        member: str | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+    ) -> GroupMember:
+        """A member of the consumer group ``group``, which shares ``source`` (a category
+        or the log) among its members: give a ``handler`` (at least once) or a
+        ``projector`` (exactly once, one projection per stream). Needs an adapter whose
+        projection storage offers ``save_all_if``."""
+        from tidings._api.group import GroupMember
+
+        return GroupMember(
+            self,
+            group=group,
+            source=source,
+            handler=handler,
+            projector=projector,
+            partitions=partitions,
+            ttl=ttl,
+            member=member,
             batch_size=batch_size,
             poll_interval=poll_interval,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tidings._api.arguments import Batch
 from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
+from tidings._api.async_group import AsyncGroupMember
 from tidings._api.async_projection_store import AsyncProjectionStore
 from tidings._api.async_store import (
     AsyncCategoryScope,
@@ -18,13 +19,17 @@ from tidings._api.async_store import (
     AsyncStreamScope,
 )
 from tidings._api.async_subscription import AsyncSubscription
+from tidings._api.async_worker import run_worker_async
 from tidings._api.connection import connect, connect_async
 from tidings._api.consumer import Consumer, ProjectionConsumer
 from tidings._api.consuming import RetryPolicy
+from tidings._api.group import GroupMember
 from tidings._api.projection_plan import SnapshotPolicy
 from tidings._api.projection_store import ProjectionStore
 from tidings._api.store import CategoryScope, EventStore, LogScope, Scope, StreamScope
 from tidings._api.subscription import Subscription
+from tidings._api.worker import run_worker
+from tidings._api.worker_logging import JsonLogFormatter
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.clock import Clock, FixedClock, SystemClock, using_clock
 from tidings._model.conditions import (
@@ -71,6 +76,7 @@ __all__ = [
     "AsyncCategoryScope",
     "AsyncConsumer",
     "AsyncEventStore",
+    "AsyncGroupMember",
     "AsyncLogScope",
     "AsyncProjectionConsumer",
     "AsyncProjectionStore",
@@ -90,8 +96,10 @@ __all__ = [
     "EventStore",
     "Filter",
     "FixedClock",
+    "GroupMember",
     "Identifier",
     "InvalidURLError",
+    "JsonLogFormatter",
     "LogIdentifier",
     "LogScope",
     "MissingHandlerError",
@@ -130,6 +138,8 @@ __all__ = [
     "list_adapters",
     "make_url",
     "position_is",
+    "run_worker",
+    "run_worker_async",
     "stream_exists",
     "stream_is_empty",
     "using_clock",

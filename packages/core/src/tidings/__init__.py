@@ -18,7 +18,7 @@ from tidings._api.async_store import (
     AsyncScope,
     AsyncStreamScope,
 )
-from tidings._api.async_subscription import AsyncSubscription
+from tidings._api.async_subscription import AsyncSubscription, AsyncTypedSubscription
 from tidings._api.async_worker import run_worker_async
 from tidings._api.connection import connect, connect_async
 from tidings._api.consumer import Consumer, ProjectionConsumer
@@ -27,7 +27,7 @@ from tidings._api.group import GroupMember
 from tidings._api.projection_plan import SnapshotPolicy
 from tidings._api.projection_store import ProjectionStore
 from tidings._api.store import CategoryScope, EventStore, LogScope, Scope, StreamScope
-from tidings._api.subscription import Subscription
+from tidings._api.subscription import Subscription, TypedSubscription
 from tidings._api.worker import run_worker
 from tidings._api.worker_logging import JsonLogFormatter
 from tidings._model.checkpoint import Checkpoint
@@ -52,10 +52,12 @@ from tidings._plugins.registry import AdapterInfo, default_registry
 from tidings._plugins.url import URL, make_url
 from tidings._protocol.capabilities import Capability, Ordering
 from tidings._query.model import Cursor, Filter, Page, Query, Sort, field
+from tidings._typed.registry import EventTypes, TypedEvent, default_event_types, event_type
 from tidings.errors import (
     AdapterImportError,
     ConfigurationError,
     DuplicateEventIdError,
+    EventDecodingError,
     InvalidURLError,
     MissingHandlerError,
     StorageError,
@@ -63,6 +65,7 @@ from tidings.errors import (
     StoreClosedError,
     TidingsError,
     UnknownAdapterError,
+    UnknownEventTypeError,
     UnknownOptionError,
     UnmetWriteConditionError,
     UnsupportedCapabilityError,
@@ -83,6 +86,7 @@ __all__ = [
     "AsyncScope",
     "AsyncStreamScope",
     "AsyncSubscription",
+    "AsyncTypedSubscription",
     "Batch",
     "Capability",
     "CategoryIdentifier",
@@ -93,7 +97,9 @@ __all__ = [
     "Consumer",
     "Cursor",
     "DuplicateEventIdError",
+    "EventDecodingError",
     "EventStore",
+    "EventTypes",
     "Filter",
     "FixedClock",
     "GroupMember",
@@ -126,7 +132,10 @@ __all__ = [
     "Subscription",
     "SystemClock",
     "TidingsError",
+    "TypedEvent",
+    "TypedSubscription",
     "UnknownAdapterError",
+    "UnknownEventTypeError",
     "UnknownOptionError",
     "UnmetWriteConditionError",
     "UnsupportedCapabilityError",
@@ -134,6 +143,8 @@ __all__ = [
     "WriteCondition",
     "connect",
     "connect_async",
+    "default_event_types",
+    "event_type",
     "field",
     "list_adapters",
     "make_url",

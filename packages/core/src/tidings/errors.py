@@ -21,6 +21,7 @@ __all__ = [
     "AdapterImportError",
     "ConfigurationError",
     "DuplicateEventIdError",
+    "EventDecodingError",
     "InvalidURLError",
     "MissingHandlerError",
     "StorageError",
@@ -28,6 +29,7 @@ __all__ = [
     "StoreClosedError",
     "TidingsError",
     "UnknownAdapterError",
+    "UnknownEventTypeError",
     "UnknownOptionError",
     "UnsupportedCapabilityError",
     "UnmetWriteConditionError",
@@ -98,6 +100,28 @@ class MissingHandlerError(TidingsError, LookupError):
             f"projector {projector!r} has no handler for event {event_name!r}; "
             "add one, or pass on_missing='ignore'"
         )
+
+
+class UnknownEventTypeError(TidingsError, LookupError):
+    """A typed read met an event name with no registered type (and its policy is to
+    raise), or a type was used that no registry knows."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        super().__init__(f"event type {name!r}: {reason}")
+
+
+class EventDecodingError(TidingsError, ValueError):
+    """A stored event could not become its registered type: its schema version has no
+    upcaster chain, an upcaster failed, or the upcast payload is invalid for the type.
+    The stored event itself is never changed."""
+
+    def __init__(self, event_id: str, name: str, version: int, reason: str) -> None:
+        self.event_id = event_id
+        self.name = name
+        self.version = version
+        self.reason = reason
+        super().__init__(f"event {event_id!r} ({name!r} version {version}): {reason}")
 
 
 class ConfigurationError(TidingsError, ValueError):

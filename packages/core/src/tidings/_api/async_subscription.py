@@ -11,9 +11,9 @@ interval, so a lost notification delays a subscriber but never stalls it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from tidings._api.store_base import StoreBase
 from tidings._model.checkpoint import Checkpoint
@@ -23,7 +23,7 @@ from tidings._protocol.async_adapter import AsyncStorageAdapter
 from tidings._protocol.requests import FollowRequest
 from tidings.errors import TidingsError
 
-__all__ = ["AsyncSubscription"]
+__all__ = ["AsyncSubscription", "AsyncTypedSubscription"]
 
 
 class AsyncSubscription:
@@ -135,3 +135,59 @@ class AsyncSubscription:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.target!r}, checkpoint={self._checkpoint})"
+
+
+class AsyncTypedSubscription:
+    """A subscription whose events come as :class:`~tidings.TypedEvent` (or, for names
+    with no registered type under ``on_unknown="untyped"``, as stored events).
+
+    It follows its scope exactly as the :class:`AsyncSubscription` it wraps, with the
+    same checkpoints; each event is decoded when it is handed out.
+    """
+
+    def __init__(self, subscription: AsyncSubscription, reader: Callable[[StoredEvent], Any]):
+        self._subscription = subscription
+        self._reader = reader
+
+    @property
+    def target(self) -> Identifier:
+        return self._subscription.target
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where to resume: the checkpoint of the last event handed out (or the start)."""
+        return self._subscription.checkpoint
+
+    @property
+    def page_done(self) -> bool:
+        """Whether every event read so far has been handed out."""
+        return self._subscription.page_done
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        return self._reader(await self._subscription.__anext__())
+
+    async def batches(self) -> AsyncIterator[list[Any]]:
+        """The typed events a page at a time (see :meth:`AsyncSubscription.batches`)."""
+        async for batch in self._subscription.batches():
+            yield [self._reader(event) for event in batch]
+
+    async def aclose(self) -> None:
+        """Stop: iteration ends at the next step. Idempotent; the store stays open."""
+        await self._subscription.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._subscription!r})"

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from tidings._api.arguments import Batch, category_batches, scan_request, stream_batch
 from tidings._api.store_base import StoreBase
-from tidings._api.subscription import Subscription
+from tidings._api.subscription import Subscription, TypedSubscription
 from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.conditions import WriteCondition
-from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.events import StoredEvent
 from tidings._model.identifiers import (
     CategoryIdentifier,
     Identifier,
@@ -26,6 +26,8 @@ from tidings._model.identifiers import (
 )
 from tidings._protocol.adapter import StorageAdapter
 from tidings._protocol.requests import ScanRequest
+from tidings._typed.reading import typed_reader
+from tidings._typed.registry import EventTypes, OnUnknown, TypedEvent
 
 if TYPE_CHECKING:
     from tidings._api.consumer import Consumer, ProjectionConsumer
@@ -184,21 +186,100 @@ class Scope:
         self._store = store
         self.identifier: Identifier = identifier
 
+    @overload
     def iterate(
         self,
         *,
         after: int | None = None,
         limit: int | None = None,
         names: Iterable[str] | None = None,
-    ) -> Iterator[StoredEvent]:
+        types: None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> Iterator[StoredEvent]: ...
+    @overload
+    def iterate(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+        types: EventTypes,
+        on_unknown: Literal["raise"] = "raise",
+    ) -> Iterator[TypedEvent[Any]]: ...
+    @overload
+    def iterate(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+        types: EventTypes,
+        on_unknown: Literal["untyped"],
+    ) -> Iterator[TypedEvent[Any] | StoredEvent]: ...
+
+    def iterate(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+        types: EventTypes | None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> Iterator[Any]:
         """Lazily yield events in ascending sequence number order, page by page.
 
         ``after`` keeps events with a sequence number strictly greater than it,
         ``limit`` caps how many are returned and ``names`` keeps only those event names.
+        With ``types`` (an :class:`~tidings.EventTypes` registry), each event comes as a
+        :class:`~tidings.TypedEvent`; an unregistered name raises, or with
+        ``on_unknown="untyped"`` comes as the stored event.
         Arguments are checked now; the store is read as the iterator advances.
         """
+        return self._events(after, limit, names, types, on_unknown)
+
+    def _events(
+        self,
+        after: int | None,
+        limit: int | None,
+        names: Iterable[str] | None,
+        types: EventTypes | None,
+        on_unknown: OnUnknown,
+    ) -> Iterator[Any]:
         request = scan_request(self.identifier, after, limit, names)
-        return _scan(self._store.adapter, request)
+        reader = None if types is None else typed_reader(types, on_unknown)
+        events = _scan(self._store.adapter, request)
+        return events if reader is None else _typed(events, reader)
+
+    @overload
+    def read(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+        types: None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> list[StoredEvent]: ...
+    @overload
+    def read(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+        types: EventTypes,
+        on_unknown: Literal["raise"] = "raise",
+    ) -> list[TypedEvent[Any]]: ...
+    @overload
+    def read(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        names: Iterable[str] | None = None,
+        types: EventTypes,
+        on_unknown: Literal["untyped"],
+    ) -> list[TypedEvent[Any] | StoredEvent]: ...
 
     def read(
         self,
@@ -206,14 +287,41 @@ class Scope:
         after: int | None = None,
         limit: int | None = None,
         names: Iterable[str] | None = None,
-    ) -> list[StoredEvent]:
+        types: EventTypes | None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> list[Any]:
         """The events of :meth:`iterate`, as a list."""
-        events = self.iterate(after=after, limit=limit, names=names)
+        events = self._events(after, limit, names, types, on_unknown)
         return list(events)
 
     def latest(self) -> StoredEvent | None:
         """The event with the highest sequence number in this scope, or None."""
         return self._store.adapter.latest(self.identifier)
+
+    @overload
+    def subscribe(
+        self,
+        *,
+        start: Start = "beginning",
+        names: Iterable[str] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        until_caught_up: bool = False,
+        types: None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> Subscription: ...
+    @overload
+    def subscribe(
+        self,
+        *,
+        start: Start = "beginning",
+        names: Iterable[str] | None = None,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        until_caught_up: bool = False,
+        types: EventTypes,
+        on_unknown: OnUnknown = "raise",
+    ) -> TypedSubscription: ...
 
     def subscribe(
         self,
@@ -223,7 +331,9 @@ class Scope:
         batch_size: int = 100,
         poll_interval: float = 1.0,
         until_caught_up: bool = False,
-    ) -> Subscription:
+        types: EventTypes | None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> Subscription | TypedSubscription:
         """Follow this scope: its events in delivery order from ``start``, then live.
 
         ``start`` is ``"beginning"``, ``"end"`` (after every event deliverable now) or
@@ -232,13 +342,15 @@ class Scope:
         and at most ``poll_interval`` seconds. With ``until_caught_up`` the iteration
         ends when nothing is left instead of waiting. Per stream, events come in
         position order, and no committed event is ever skipped (contract rule 24).
+        With ``types``, events come as :class:`~tidings.TypedEvent` (see :meth:`iterate`).
         """
         arguments = subscription_arguments(self.identifier, start, names, batch_size, poll_interval)
+        reader = None if types is None else typed_reader(types, on_unknown)
         adapter = self._store.adapter
         after = arguments.start
         if after == "end":
             after = adapter.head(self.identifier)
-        return Subscription(
+        subscription = Subscription(
             self._store,
             self.identifier,
             after=after,
@@ -247,6 +359,7 @@ class Scope:
             poll_interval=arguments.poll_interval,
             until_caught_up=until_caught_up,
         )
+        return subscription if reader is None else TypedSubscription(subscription, reader)
 
     def __iter__(self) -> Iterator[StoredEvent]:
         return self.iterate()
@@ -262,6 +375,16 @@ def _scan(adapter: StorageAdapter, request: ScanRequest) -> Iterator[StoredEvent
     events = adapter.scan(request)
     try:
         yield from events
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+def _typed(events: Iterator[StoredEvent], reader: Callable[[StoredEvent], Any]) -> Iterator[Any]:
+    """``events`` read through ``reader``, closed as soon as the caller closes."""
+    try:
+        yield from map(reader, events)
     finally:
         close = getattr(events, "close", None)
         if close is not None:
@@ -285,14 +408,16 @@ class CategoryScope(Scope):
         return StreamScope(self._store, StreamIdentifier(self.identifier.category, stream))
 
     def publish(
-        self, *, streams: Mapping[str, Sequence[NewEvent] | Batch]
+        self, *, streams: Mapping[str, Sequence[Any] | Batch], types: EventTypes | None = None
     ) -> dict[str, list[StoredEvent]]:
         """Publish to several streams of this category in one atomic write.
 
         Each value is the stream's events, or a :class:`Batch` with its own condition.
-        If any condition fails, nothing from any stream is written.
+        If any condition fails, nothing from any stream is written. Events are
+        :class:`NewEvent` or instances of types registered in ``types`` (by default, the
+        registry :func:`~tidings.event_type` fills).
         """
-        batches = category_batches(self.identifier, streams)
+        batches = category_batches(self.identifier, streams, types)
         results = self._store.adapter.publish(batches)
         return {batch.stream.stream: result for batch, result in zip(batches, results)}
 
@@ -304,12 +429,18 @@ class StreamScope(Scope):
     identifier: StreamIdentifier
 
     def publish(
-        self, *, events: Sequence[NewEvent], condition: WriteCondition | None = None
+        self,
+        *,
+        events: Sequence[Any],
+        condition: WriteCondition | None = None,
+        types: EventTypes | None = None,
     ) -> list[StoredEvent]:
         """Append ``events`` atomically if ``condition`` holds; return them as stored.
 
+        Events are :class:`NewEvent` or instances of types registered in ``types`` (by
+        default, the registry :func:`~tidings.event_type` fills), mixed as needed.
         Raises :class:`~tidings.UnmetWriteConditionError` when the condition fails, and
         writes nothing.
         """
-        batch = stream_batch(self.identifier, events, condition)
+        batch = stream_batch(self.identifier, events, condition, types)
         return (self._store.adapter.publish([batch]))[0]

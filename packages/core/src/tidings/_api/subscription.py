@@ -12,9 +12,9 @@ interval, so a lost notification delays a subscriber but never stalls it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from tidings._api.store_base import StoreBase
 from tidings._model.checkpoint import Checkpoint
@@ -24,7 +24,7 @@ from tidings._protocol.adapter import StorageAdapter
 from tidings._protocol.requests import FollowRequest
 from tidings.errors import TidingsError
 
-__all__ = ["Subscription"]
+__all__ = ["Subscription", "TypedSubscription"]
 
 
 class Subscription:
@@ -136,3 +136,59 @@ class Subscription:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.target!r}, checkpoint={self._checkpoint})"
+
+
+class TypedSubscription:
+    """A subscription whose events come as :class:`~tidings.TypedEvent` (or, for names
+    with no registered type under ``on_unknown="untyped"``, as stored events).
+
+    It follows its scope exactly as the :class:`Subscription` it wraps, with the
+    same checkpoints; each event is decoded when it is handed out.
+    """
+
+    def __init__(self, subscription: Subscription, reader: Callable[[StoredEvent], Any]):
+        self._subscription = subscription
+        self._reader = reader
+
+    @property
+    def target(self) -> Identifier:
+        return self._subscription.target
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where to resume: the checkpoint of the last event handed out (or the start)."""
+        return self._subscription.checkpoint
+
+    @property
+    def page_done(self) -> bool:
+        """Whether every event read so far has been handed out."""
+        return self._subscription.page_done
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> Any:
+        return self._reader(self._subscription.__next__())
+
+    def batches(self) -> Iterator[list[Any]]:
+        """The typed events a page at a time (see :meth:`Subscription.batches`)."""
+        for batch in self._subscription.batches():
+            yield [self._reader(event) for event in batch]
+
+    def close(self) -> None:
+        """Stop: iteration ends at the next step. Idempotent; the store stays open."""
+        self._subscription.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._subscription!r})"

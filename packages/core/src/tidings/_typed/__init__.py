@@ -1,0 +1,1 @@
+"""Typed events: Pydantic models and dataclasses as event types, with upcasting."""

@@ -4,7 +4,11 @@ copy from SQLite to PostgreSQL and back that resumes and catches a tampered copy
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,7 @@ import tidings
 from postgres_server import SchemaFactory
 from tidings import NewEvent, StoredEvent
 
-from .conftest import Invoke, fill, run_script
+from .conftest import SCRIPT, Invoke, fill, run_script
 
 KEPT = ("id", "name", "category", "stream", "position", "payload", "metadata")
 
@@ -162,12 +166,17 @@ def test_copy_sqlite_to_postgres_and_back(
     result = invoke("copy", "--from", source, "--to", postgres, "--batch-size", "5")
     assert result.exit_code == 0, result.stderr
     assert "copied 27 events" in result.stderr
+    assert "by bulk load" in result.stderr  # PostgreSQL's COPY, in chunks of 5
     assert "verified: 7 streams, 27 events" in result.stderr
-    assert "Sequence numbers and recorded_at cannot be preserved" in result.stderr
-    assert _per_stream(_events(postgres)) == _per_stream(_events(source))
+    assert "the log order matches too" in result.stderr
+    # a bulk load keeps everything but sequence numbers, in the exact log order
+    full = [(*_kept(e), e.recorded_at) for e in _events(source)]
+    assert [(*_kept(e), e.recorded_at) for e in _events(postgres)] == full
     back = f"sqlite:///{tmp_path / 'back.db'}"
     result = invoke("copy", "--url", postgres, "--to", back)
     assert result.exit_code == 0, result.stderr
+    assert "by publishing" in result.stderr
+    assert "recorded_at cannot be preserved by publishing" in result.stderr
     assert _per_stream(_events(back)) == _per_stream(_events(source))
     # the log order survives between batches: with one batch per event, exactly
     exact = f"sqlite:///{tmp_path / 'exact.db'}"
@@ -198,6 +207,63 @@ def test_an_interrupted_copy_resumes(invoke: Invoke, source: str, schemas: Schem
     assert "copied 17 events" in result.stderr
     assert "skipped 10 already there" in result.stderr
     assert _per_stream(_events(postgres)) == _per_stream(events)
+
+
+def test_an_interrupted_bulk_copy_resumes_after_its_last_chunk(
+    invoke: Invoke, source: str, schemas: SchemaFactory
+) -> None:
+    postgres = schemas.url()
+    events = _events(source)
+    with tidings.connect(postgres) as store:  # what a copy stopped after one chunk leaves
+        store.adapter.bulk_load(events[:10])
+    result = invoke("copy", "--from", source, "--to", postgres)
+    assert result.exit_code == 0, result.stderr
+    assert "copied 17 events" in result.stderr
+    assert "by bulk load; skipped 10 already there" in result.stderr
+    full = [(*_kept(e), e.recorded_at) for e in events]
+    assert [(*_kept(e), e.recorded_at) for e in _events(postgres)] == full
+
+
+def test_a_copy_killed_by_sigint_resumes(tmp_path: Path, schemas: SchemaFactory) -> None:
+    """A real interruption: Ctrl-C in the middle of a copy, then the same command again."""
+    source = f"sqlite:///{tmp_path / 'big.db'}"
+    fill(source, streams=200, events=150)  # 30,000 events
+    postgres = schemas.url()
+    command = [str(SCRIPT), "copy", "--from", source, "--to", postgres, "--batch-size", "300"]
+    environment = {k: v for k, v in os.environ.items() if k != "TIDINGS_URL"}
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=environment) as run:
+        deadline = time.monotonic() + 60
+        copied = 0
+        while copied == 0 and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.02)
+            copied = _count(schemas, postgres)
+        run.send_signal(signal.SIGINT)
+        assert run.stderr is not None
+        errors = run.stderr.read()
+        status = run.wait(timeout=60)
+    assert status == 130, errors
+    assert "Interrupted." in errors
+    assert "Traceback" not in errors
+    partial = _count(schemas, postgres)
+    assert 0 < partial < 30_000
+    assert partial % 300 == 0
+    result = run_script(["copy", "--from", source, "--to", postgres])
+    assert result.returncode == 0, result.stderr
+    assert f"copied {30_000 - partial} events" in result.stderr
+    assert f"skipped {partial} already there" in result.stderr
+    assert "verified: 200 streams, 30000 events" in result.stderr
+
+
+def _count(schemas: SchemaFactory, url: str) -> int:
+    schema = url.rsplit("schema=", 1)[1]
+    with schemas.connect() as conn:
+        exists = conn.execute("SELECT to_regclass(%s)", [f'"{schema}".events']).fetchone()
+        if exists is None or exists[0] is None:
+            return 0
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.events").format(sql.Identifier(schema))
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def test_verification_catches_a_tampered_destination(

@@ -199,10 +199,12 @@ class Digests:
     """A count and a SHA-256 per stream over what a copy must keep: each event's id,
     name, position, payload, metadata, occurred_at and observed_at, in the order read.
     Payloads are hashed as canonical JSON (sorted keys), since a backend may reorder
-    object keys (PostgreSQL's jsonb does). Sequence numbers and ``recorded_at`` are
-    left out: the destination assigns its own."""
+    object keys (PostgreSQL's jsonb does). Sequence numbers are left out: the
+    destination assigns its own. ``log`` is a SHA-256 over every event's id in log
+    order, which a bulk load keeps exactly."""
 
     streams: dict[StreamKey, _Digest] = field(default_factory=dict)
+    log: _Digest = field(default_factory=_Digest)
 
     def add(self, event: StoredEvent) -> None:
         key = (event.category, event.stream)
@@ -221,6 +223,8 @@ class Digests:
         ]
         text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         digest.sha.update(text.encode() + b"\n")
+        self.log.events += 1
+        self.log.sha.update(event.id.encode() + b"\n")
 
     def add_all(self, events: Iterable[StoredEvent]) -> None:
         for event in events:
@@ -230,6 +234,13 @@ class Digests:
         """The stream's event count and checksum, or None when it has no events."""
         digest = self.streams.get(key)
         return None if digest is None else (digest.events, digest.sha.hexdigest())
+
+    def log_matches(self, other: Digests) -> bool:
+        """Whether ``other`` holds the same events in the same log order."""
+        return (self.log.events, self.log.sha.hexdigest()) == (
+            other.log.events,
+            other.log.sha.hexdigest(),
+        )
 
     def differences(self, other: Digests) -> list[str]:
         """How ``other`` (the destination) differs from these, stream by stream; the

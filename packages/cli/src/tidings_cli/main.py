@@ -131,7 +131,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tidings_cli import basics, inspecting, transfer
+    from tidings_cli import basics, describing, inspecting, transfer
 
     for command in (
         basics.adapters,
@@ -141,6 +141,8 @@ def _register() -> None:
         inspecting.streams,
         inspecting.categories,
         inspecting.tail,
+        describing.show,
+        describing.stats,
         transfer.export,
         transfer.import_,
         transfer.copy,

@@ -41,16 +41,17 @@ from tidings_cli.common import (
     url_option,
     verbose_option,
 )
+from tidings_cli.copying import BULK_CHUNK, copy_events
 from tidings_cli.inspecting import event_row
-from tidings_cli.loading import Digests, Loader, StreamKey, new_event
+from tidings_cli.loading import Digests, Loader, StreamKey
 from tidings_cli.output import json_line
 from tidings_cli.stores import URL_ENV, Target, open_for_reading, open_for_writing
 
 __all__ = ["copy", "export", "import_", "parse_line"]
 
 _NOT_PRESERVED = (
-    "Sequence numbers and recorded_at cannot be preserved: the destination assigns "
-    "them when it commits."
+    "sequence numbers and recorded_at cannot be preserved by publishing: the destination "
+    "assigns them when it commits"
 )
 
 _BATCH_HELP = "events per publish; each publish is one transaction per category"
@@ -244,49 +245,49 @@ def _report(loader: Loader, chosen: Target, *, failed: bool = False) -> None:
 )
 @click.option(
     "--batch-size",
-    type=click.IntRange(1, 100_000),
-    default=1000,
-    show_default=True,
-    help=_BATCH_HELP,
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help=f"events per write, each one atomic (default: {BULK_CHUNK:,} by bulk load, "
+    "1,000 by publishing)",
 )
 @click.option(
     "--verify/--no-verify",
     default=True,
     show_default=True,
-    help="read both stores at the end and compare counts and checksums per stream",
+    help="read both stores at the end and compare counts and checksums",
 )
 @silent_option
 @verbose_option
-def copy(source: str | None, destination: str, batch_size: int, verify: bool, silent: bool) -> None:
+def copy(
+    source: str | None, destination: str, batch_size: int | None, verify: bool, silent: bool
+) -> None:
     """Copy every event of one store into another, for example from SQLite to
     PostgreSQL, then verify the copy.
 
     Events keep their ids, names, streams, positions, payloads, metadata, occurred_at
-    and observed_at; the log order is kept between batches. Sequence numbers and
-    recorded_at cannot be preserved: the destination assigns them when it commits.
+    and observed_at. Into a destination that can bulk-load (PostgreSQL, by COPY) they
+    also keep recorded_at and the exact log order; otherwise they are published, which
+    keeps the log order between batches and gives them new recorded_at times. Sequence
+    numbers are always the destination's own.
 
     Safe to interrupt and run again: it resumes, skipping what the destination already
-    holds (by id). It refuses to write to a destination stream that holds other events.
-    At the end it compares the event count and a checksum of every stream on both
-    sides, and exits with status 1 if any differ.
+    holds. It refuses to write to a destination stream that holds other events. At the
+    end it compares the event count and a checksum of every stream on both sides (and
+    of the whole log, after a bulk load), and exits with status 1 if any differ.
     """
     origin, goal = target(source), target(destination)
     if origin.url.render(hide_password=False) == goal.url.render(hide_password=False):
         raise click.UsageError("--from and --to name the same store")
     expected = Digests()
     with open_for_reading(origin) as src, open_for_writing(goal) as dst:
-        loader = Loader(dst, batch_size, exact=True)
         total = _last_sequence_number(src)
         with progress("copying", total, silent=silent) as bar:
-            for event in src.log().iterate():
-                expected.add(event)
-                loader.add((event.category, event.stream), new_event(event), event.position)
-                bar.advance_to(event.sequence_number)
-            loader.flush()
-        copied = f"copied {loader.published} events from {origin} to {goal}" + (
-            f"; skipped {loader.skipped} already there" if loader.skipped else ""
+            result = copy_events(src, dst, batch_size, expected, bar)
+        how = "by bulk load" if result.bulk else "by publishing"
+        echo_err(
+            f"copied {result.copied} events from {origin} to {goal} {how}"
+            + (f"; skipped {result.skipped} already there" if result.skipped else "")
         )
-        echo_err(copied)
         if not verify:
             return
         found = Digests()
@@ -301,10 +302,16 @@ def copy(source: str | None, destination: str, batch_size: int, verify: bool, si
             f"verification failed: {len(problems)} of {len(expected.streams)} streams differ "
             f"between {origin} and {goal}: {shown}"
         )
+    if result.bulk and not expected.log_matches(found):
+        raise CommandError(
+            f"verification failed: every stream matches, but the log order of {goal} "
+            f"differs from {origin}'s"
+        )
     extra = len(set(found.streams) - set(expected.streams))
     note = f" (the destination also holds {extra} other streams, left alone)" if extra else ""
     events = sum(digest.events for digest in expected.streams.values())
+    kept = "the log order matches too" if result.bulk else _NOT_PRESERVED
     echo_err(
         f"verified: {len(expected.streams)} streams, {events} events, counts and checksums "
-        f"match{note}. {_NOT_PRESERVED}"
+        f"match{note}; {kept}."
     )

@@ -17,6 +17,7 @@ from tidings._model.projection import Projection, Projector, default_id
 from tidings._protocol.projection_rows import projection_to_row
 from tidings._query.evaluate import cursor_for
 from tidings._query.model import Cursor, Filter, Page, Query, Sort
+from tidings._typed.codecs import state_to_json
 from tidings.errors import ValidationError
 
 __all__ = [
@@ -93,7 +94,7 @@ def projection_plan(
                 f"{stored.source!r}, not {source!r}; pass a distinct id= to keep them apart",
             )
     usable = [
-        replace(p, name=key)
+        replace(p, name=key, state=projector.restore_state(p.state))
         for p in found
         if p is not None and p.projector_version == projector.version
     ]
@@ -116,10 +117,15 @@ def projection_plan(
 
 
 def checked(projection: Projection) -> Projection:
+    """``projection`` ready to store: a Pydantic or dataclass state becomes its JSON form,
+    and a state that is not portable JSON is rejected."""
     if not isinstance(projection, Projection):
         raise ValidationError("projection", f"must be a Projection, got {projection!r}")
     validate_name(projection.name, "name")
     validate_name(projection.id, "id")
+    state = state_to_json(projection.state)
+    if state is not projection.state:
+        projection = replace(projection, state=state)
     projection_to_row(projection)  # rejects a state that is not portable JSON
     return projection
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import re
+import typing
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,6 +19,8 @@ from tidings._model.identifiers import (
     StreamIdentifier,
 )
 from tidings._model.state import State
+from tidings._typed.codecs import codec_for, is_pydantic_model
+from tidings._typed.registry import EventTypes, default_event_types
 from tidings.errors import MissingHandlerError, ValidationError
 
 __all__ = ["Handler", "Projection", "Projector", "default_id", "handler_name"]
@@ -83,9 +87,15 @@ class Projector:
 
     Give handlers as a mapping from event name to function, or subclass and define
     methods named after events in snake_case (``def profile_created(self, state, event)``).
-    An event without a handler raises :class:`MissingHandlerError`, unless
-    ``on_missing="ignore"``. Bump ``version`` when the handlers change, so that stored
-    snapshots made by the old logic are not resumed.
+    A handler (function or method, of any name) whose event parameter is annotated with
+    an event type registered in ``types`` (by default the registry
+    :func:`~tidings.event_type` fills) is dispatched by that type, and receives the
+    event's typed data. An event without a handler raises :class:`MissingHandlerError`,
+    unless ``on_missing="ignore"``. Bump ``version`` when the handlers change, so that
+    stored snapshots made by the old logic are not resumed.
+
+    The state may be a Pydantic model or a dataclass: it is saved as JSON (searchable
+    as any state) and turned back into the initial state's class when resumed.
     """
 
     name: str = ""
@@ -93,8 +103,9 @@ class Projector:
 
     def __init__(
         self,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: Mapping[str, Handler] | Iterable[Handler] | None = None,
         *,
+        types: EventTypes | None = None,
         name: str | None = None,
         version: int | None = None,
         initial_state: Callable[[], Any] | None = None,
@@ -107,20 +118,70 @@ class Projector:
             self.version = version
         if not isinstance(self.version, int) or isinstance(self.version, bool):
             raise ValidationError("version", f"must be an int, got {self.version!r}")
+        if types is not None and not isinstance(types, EventTypes):
+            raise ValidationError("types", f"must be an EventTypes registry, got {types!r}")
+        self._types = default_event_types() if types is None else types
         self._handlers: dict[str, Handler] = {}
-        for key, handler in (handlers or {}).items():
-            normalised = handler_name(key)
-            if normalised in self._handlers:
-                raise ValidationError(
-                    "handlers", f"{key!r} and another key both dispatch to {normalised!r}"
-                )
-            self._handlers[normalised] = handler
+        self._typed: dict[str, Handler] = {}
+        """Handlers dispatched by registered type, keyed by the type's event name."""
+        if isinstance(handlers, Mapping):
+            for key, handler in handlers.items():
+                if self._add_typed(handler, f"handlers[{key!r}]"):
+                    continue
+                normalised = handler_name(key)
+                if normalised in self._handlers:
+                    raise ValidationError(
+                        "handlers", f"{key!r} and another key both dispatch to {normalised!r}"
+                    )
+                self._handlers[normalised] = handler
+        elif handlers is not None:
+            if isinstance(handlers, str | bytes) or not isinstance(handlers, Iterable):
+                raise ValidationError("handlers", "must be a mapping or a list of functions")
+            for index, handler in enumerate(handlers):
+                if not self._add_typed(handler, f"handlers[{index}]"):
+                    raise ValidationError(
+                        f"handlers[{index}]",
+                        "a handler given in a list must annotate its event parameter with "
+                        "a registered event type",
+                    )
+        for attribute in _own_methods(type(self)):
+            self._add_typed(getattr(self, attribute), attribute)
         self._initial_state = initial_state or State
         self._on_missing = on_missing
+
+    def _add_typed(self, handler: Handler, field: str) -> bool:
+        """Register ``handler`` by the type of its event parameter, if that is a
+        registered event type; False when it is not a typed handler."""
+        kind = _event_annotation(handler)
+        if isinstance(kind, str):
+            kind = self._types.class_named(kind)
+        if kind is None or kind not in self._types:
+            return False
+        name = self._types.name_of(kind)
+        if name in self._typed:
+            raise ValidationError(field, f"a second handler for {kind.__qualname__} ({name!r})")
+        data_of = self._types.data_of
+        self._typed[name] = lambda state, event: handler(state, data_of(event))
+        return True
 
     def initial_state(self) -> Any:
         """A fresh initial state (an empty :class:`State` unless configured)."""
         return as_state(self._initial_state())
+
+    def restore_state(self, stored: Any) -> Any:
+        """A state loaded from JSON, as the class of the initial state when that is a
+        Pydantic model or a dataclass (stored states are their JSON form)."""
+        kind = type(self._initial_state())
+        if isinstance(stored, kind) or not (
+            is_pydantic_model(kind) or _is_dataclass_type(kind)
+        ):
+            return stored
+        try:
+            return codec_for(kind, "state").load(dict(stored))
+        except Exception as error:
+            raise ValidationError(
+                "state", f"the stored state is not a valid {kind.__qualname__}: {error}"
+            ) from error
 
     @overload
     def project(self, source: Iterable[StoredEvent], /, *, id: str | None = None) -> Projection: ...
@@ -174,6 +235,9 @@ class Projector:
         return fold.advanced()
 
     def _handler_for(self, event_name: str) -> Handler | None:
+        typed = self._typed.get(event_name)
+        if typed is not None:
+            return typed
         key = handler_name(event_name)
         found = self._handlers.get(key)
         if found is None:
@@ -186,6 +250,44 @@ class Projector:
 
 
 _RESERVED = frozenset(dir(Projector))
+
+
+def _own_methods(kind: type) -> list[str]:
+    """The public methods a Projector subclass defines (candidates for typed dispatch)."""
+    if kind is Projector:
+        return []
+    return [
+        name
+        for name in dir(kind)
+        if not name.startswith("_")
+        and name not in _RESERVED
+        and inspect.isfunction(inspect.getattr_static(kind, name))
+    ]
+
+
+def _event_annotation(handler: Callable[..., Any]) -> type | str | None:
+    """The class annotating a handler's event parameter (its second, after the state);
+    its name when it cannot be resolved (a class local to a function); else None."""
+    try:
+        parameters = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if len(parameters) < 2:
+        return None
+    annotation = parameters[1].annotation
+    try:
+        annotation = typing.get_type_hints(handler).get(parameters[1].name, annotation)
+    except Exception:  # noqa: BLE001 - an unresolvable annotation: try it by name
+        pass
+    if isinstance(annotation, type | str) and annotation is not inspect.Parameter.empty:
+        return annotation
+    return None
+
+
+def _is_dataclass_type(kind: type) -> bool:
+    import dataclasses
+
+    return dataclasses.is_dataclass(kind)
 
 
 class _Fold:

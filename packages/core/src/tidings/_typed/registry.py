@@ -180,6 +180,16 @@ class EventTypes:
         entry = self._by_name.get(name)
         return None if entry is None else entry.kind
 
+    def class_named(self, name: str) -> type | None:
+        """The one registered class whose name (or qualified name) is ``name``, if any:
+        how a handler annotation that cannot be resolved is matched."""
+        found = {
+            kind
+            for kind in self._by_type
+            if name in (kind.__name__, kind.__qualname__)
+        }
+        return found.pop() if len(found) == 1 else None
+
     def version_of(self, kind: type) -> int:
         """The current schema version of ``kind``."""
         return self._entry_of_type(kind).version

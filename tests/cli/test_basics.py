@@ -114,3 +114,29 @@ def test_core_no_longer_ships_a_cli_or_imports_click() -> None:
         check=True,
     )
     assert check.stdout.strip() == "False"
+
+
+def test_the_cli_uses_only_public_apis() -> None:
+    """The command line is an application of tidings: it imports ``tidings``,
+    ``tidings.adapters`` and ``tidings.errors`` only, never a private module or an
+    adapter package (a backend's read-only mode is reached through its capability)."""
+    import ast
+
+    import tidings_cli
+
+    allowed = {"tidings", "tidings.adapters", "tidings.errors"}
+    found: dict[str, set[str]] = {}
+    for path in Path(tidings_cli.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                if name.startswith("tidings") and not name.startswith("tidings_cli"):
+                    found.setdefault(name, set()).add(path.name)
+    assert found, "the scan found no imports of tidings at all"
+    assert {name: files for name, files in found.items() if name not in allowed} == {}

@@ -65,8 +65,16 @@ PAIRS: tuple[tuple[str, str], ...] = (
         "packages/core/src/tidings/_api/worker.py",
     ),
     (
+        "packages/core/src/tidings/_api/async_retrying.py",
+        "packages/core/src/tidings/_api/retrying.py",
+    ),
+    (
         "packages/adapter-postgres/src/tidings_postgres/async_adapter.py",
         "packages/adapter-postgres/src/tidings_postgres/adapter.py",
+    ),
+    (
+        "packages/adapter-postgres/src/tidings_postgres/async_bound.py",
+        "packages/adapter-postgres/src/tidings_postgres/bound.py",
     ),
 )
 """(async source, generated sync module), relative to the repository root."""

@@ -46,6 +46,7 @@ APPLICATION_API = [
     "NewEvent",
     "NoCondition",
     "Ordering",
+    "OutcomeUnknownError",
     "Page",
     "Projection",
     "ProjectionConsumer",
@@ -83,11 +84,14 @@ APPLICATION_API = [
     "list_adapters",
     "make_url",
     "position_is",
+    "publish_with_retry",
+    "publish_with_retry_async",
     "run_worker",
     "run_worker_async",
     "stream_exists",
     "stream_is_empty",
     "using_clock",
+    "with_ids",
 ]
 """``import tidings``: what application code uses."""
 

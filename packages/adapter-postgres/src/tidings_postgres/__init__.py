@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tidings_postgres.adapter import PostgresAdapter
+    from tidings_postgres.external import bind, from_pool
     from tidings_postgres.options import PostgresOptions
 
-__all__ = ["PostgresAdapter", "PostgresOptions"]
+__all__ = ["PostgresAdapter", "PostgresOptions", "bind", "from_pool"]
 
 _HOMES = {
     "PostgresAdapter": "tidings_postgres.adapter",
     "PostgresOptions": "tidings_postgres.options",
+    "bind": "tidings_postgres.external",
+    "from_pool": "tidings_postgres.external",
 }
 
 

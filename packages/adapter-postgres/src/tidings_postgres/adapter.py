@@ -50,6 +50,7 @@ from tidings.adapters import (
     UnsupportedCapabilityError,
     run,
 )
+from tidings_postgres.arrays import ARRAY_TYPES
 from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
 from tidings_postgres.connection import Connection, Server, Watchdog, failures
 from tidings_postgres.inspection import existing_schema_plan, statistics_plan
@@ -95,6 +96,24 @@ def send(conn: Connection, effect: Statement | Copy) -> Rows:
     return []
 
 
+@contextmanager
+def adopted(conn: Connection) -> Iterator[Connection]:
+    """A connection of the application's pool, made fit for the adapter's plans while
+    inside: in autocommit (the plans send their own BEGIN and COMMIT) and able to send
+    the adapter's typed arrays; its autocommit setting is restored on the way out."""
+    for array_type, dumper in ARRAY_TYPES:
+        conn.adapters.register_dumper(array_type, dumper)
+    was = conn.autocommit
+    if not was:
+        conn.set_autocommit(True)
+    try:
+        yield conn
+    finally:
+        if not was and not conn.closed:
+            with suppress(psycopg.Error):  # a broken connection is discarded anyway
+                conn.set_autocommit(False)
+
+
 class PostgresAdapter(StorageAdapter):
     """Events in one PostgreSQL schema, shared safely by many threads, tasks and
     processes. The schema is created, and the pool opened, on first use (the sync face
@@ -115,12 +134,20 @@ class PostgresAdapter(StorageAdapter):
     options_type = PostgresOptions
     drivers = frozenset({"psycopg"})
 
-    def __init__(self, server: Server, options: PostgresOptions) -> None:
+    def __init__(
+        self,
+        server: Server,
+        options: PostgresOptions,
+        pool: ConnectionPool[Connection] | None = None,
+    ) -> None:
         self._server = server
         self.options = options
         self._statements = Statements.for_schema(options.schema)
         self._level = options.ordering.value
-        self.pool = server.pool()
+        self.pool = server.pool() if pool is None else pool
+        self._owns_pool = pool is None
+        """False for the application's own pool (see :mod:`tidings_postgres.external`),
+        which the adapter neither opens nor closes."""
         self._watchdog = Watchdog(options.operation_timeout)
         self._ready = False
         self._closed = False
@@ -151,16 +178,32 @@ class PostgresAdapter(StorageAdapter):
         """Create the schema unless it exists; safe when several processes start at once."""
         self._refuse_in_read_only("create or upgrade the schema of")
         action = f"create schema {self.options.schema!r} on"
-        with self._server.connect() as conn:
+        with self._setup_connection(action) as conn:
             with failures(self._server, action), self._watchdog.watch(conn):
                 run(schema_plan(self.options.schema), partial(fetch, conn))
+
+    @contextmanager
+    def _setup_connection(self, action: str) -> Iterator[Connection]:
+        """A connection for schema work: a new one of the adapter's own, or one borrowed
+        from the application's pool (which may be the only way to reach the server)."""
+        if self._owns_pool:
+            with self._server.connect() as conn:
+                yield conn
+            return
+        with failures(self._server, action):
+            conn = self.pool.getconn()
+        try:
+            with adopted(conn):
+                yield conn
+        finally:
+            self.pool.putconn(conn)
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
         plan = publish_plan(self._statements, self._level, batches, self._server.description)
         return run(plan, self._attempt)
 
     def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
-        with self._connection("publish to") as conn:
+        with self._connection("publish to", sends=True) as conn:
             return run(attempt, partial(fetch, conn))
 
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
@@ -233,13 +276,18 @@ class PostgresAdapter(StorageAdapter):
             return fetch(conn, statement)
 
     @contextmanager
-    def _connection(self, action: str, *, retry: bool = False) -> Iterator[Connection]:
+    def _connection(
+        self, action: str, *, retry: bool = False, sends: bool = False
+    ) -> Iterator[Connection]:
         """A pooled connection for one call, under the ``operation_timeout`` deadline.
 
         With ``retry``, a connection lost while in use is swallowed (see
         :func:`~tidings_postgres.connection.failures`), so the caller's loop tries again.
         Getting a connection is outside that: it already waited ``connect_timeout``, and
         an error swallowed before the ``yield`` would leave this context nothing to give.
+        With ``sends`` (a publish), a connection lost while in use leaves the outcome
+        unknown: :class:`~tidings.OutcomeUnknownError`. One lost while getting it is not:
+        nothing was sent.
         """
         if action != "read from":
             self._refuse_in_read_only(action)
@@ -247,10 +295,14 @@ class PostgresAdapter(StorageAdapter):
         with failures(self._server, action):
             conn = pool.getconn()
         try:
-            with failures(self._server, action, retry=retry):
+            with failures(self._server, action, retry=retry, sends=sends):
                 try:
                     with self._watchdog.watch(conn):
-                        yield conn
+                        if self._owns_pool:
+                            yield conn
+                        else:
+                            with adopted(conn):
+                                yield conn
                 except psycopg.OperationalError:
                     # The server may have dropped other pooled connections too (a restart,
                     # a failover): discard them now so that the next call gets a live one.
@@ -266,7 +318,8 @@ class PostgresAdapter(StorageAdapter):
             with self._opening:
                 if not self._ready and not self._closed:
                     self._check_or_create_schema()
-                    self.pool.open(wait=False)
+                    if self._owns_pool:
+                        self.pool.open(wait=False)
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
@@ -278,14 +331,15 @@ class PostgresAdapter(StorageAdapter):
             self.initialise()
             return
         plan = existing_schema_plan(self.options.schema, self._server.description)
-        with self._server.connect() as conn:
+        with self._setup_connection("inspect") as conn:
             with failures(self._server, "inspect"), self._watchdog.watch(conn):
                 run(plan, partial(fetch, conn))
 
     def close(self) -> None:
-        """Close the pool; idempotent."""
+        """Close the pool (unless it is the application's); idempotent."""
         self._closed = True
-        self.pool.close()
+        if self._owns_pool:
+            self.pool.close()
 
     def __repr__(self) -> str:
         return (

@@ -18,7 +18,7 @@ from psycopg import adapters as _global_adapters
 from psycopg.adapt import AdaptersMap
 from psycopg.types.array import ListBinaryDumper
 
-__all__ = ["ADAPTERS", "Bigints", "Booleans", "Integers", "Texts", "Timestamps"]
+__all__ = ["ADAPTERS", "ARRAY_TYPES", "Bigints", "Booleans", "Integers", "Texts", "Timestamps"]
 
 
 class Texts(list[str]):
@@ -70,6 +70,10 @@ class _FlatArrayDumper(ListBinaryDumper):
 ADAPTERS = AdaptersMap(_global_adapters)
 """The adapters of every connection the adapter opens: psycopg's, plus the typed arrays."""
 
+ARRAY_TYPES: list[tuple[type[list[Any]], type[_FlatArrayDumper]]] = []
+"""Each typed array and its dumper, to register on a connection the adapter did not open
+(one of the application's pool)."""
+
 
 def _register(cls: type[list[Any]], type_name: str) -> None:
     info = _global_adapters.types[type_name]
@@ -79,6 +83,7 @@ def _register(cls: type[list[Any]], type_name: str) -> None:
         {"oid": info.array_oid, "element_oid": info.oid},
     )
     ADAPTERS.register_dumper(cls, dumper)
+    ARRAY_TYPES.append((cls, dumper))
 
 
 for _cls, _name in (

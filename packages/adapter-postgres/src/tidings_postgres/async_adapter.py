@@ -50,6 +50,7 @@ from tidings.adapters import (
     arun,
 )
 from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
+from tidings_postgres.arrays import ARRAY_TYPES
 from tidings_postgres.connection import AsyncConnection, AsyncWatchdog, Server, failures
 from tidings_postgres.async_notifications import (
     AsyncCommitListener,
@@ -104,6 +105,24 @@ async def async_send(conn: AsyncConnection, effect: Statement | Copy) -> Rows:
     return []
 
 
+@asynccontextmanager
+async def adopted(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """A connection of the application's pool, made fit for the adapter's plans while
+    inside: in autocommit (the plans send their own BEGIN and COMMIT) and able to send
+    the adapter's typed arrays; its autocommit setting is restored on the way out."""
+    for array_type, dumper in ARRAY_TYPES:
+        conn.adapters.register_dumper(array_type, dumper)
+    was = conn.autocommit
+    if not was:
+        await conn.set_autocommit(True)
+    try:
+        yield conn
+    finally:
+        if not was and not conn.closed:
+            with suppress(psycopg.Error):  # a broken connection is discarded anyway
+                await conn.set_autocommit(False)
+
+
 class AsyncPostgresAdapter(AsyncStorageAdapter):
     """Events in one PostgreSQL schema, shared safely by many threads, tasks and
     processes. The schema is created, and the pool opened, on first use (the sync face
@@ -124,12 +143,20 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     options_type = PostgresOptions
     drivers = frozenset({"psycopg"})
 
-    def __init__(self, server: Server, options: PostgresOptions) -> None:
+    def __init__(
+        self,
+        server: Server,
+        options: PostgresOptions,
+        pool: AsyncConnectionPool[AsyncConnection] | None = None,
+    ) -> None:
         self._server = server
         self.options = options
         self._statements = Statements.for_schema(options.schema)
         self._level = options.ordering.value
-        self.pool = server.async_pool()
+        self.pool = server.async_pool() if pool is None else pool
+        self._owns_pool = pool is None
+        """False for the application's own pool (see :mod:`tidings_postgres.external`),
+        which the adapter neither opens nor closes."""
         self._watchdog = AsyncWatchdog(options.operation_timeout)
         self._ready = False
         self._closed = False
@@ -160,16 +187,32 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         """Create the schema unless it exists; safe when several processes start at once."""
         self._refuse_in_read_only("create or upgrade the schema of")
         action = f"create schema {self.options.schema!r} on"
-        async with await self._server.connect_async() as conn:
+        async with self._setup_connection(action) as conn:
             with failures(self._server, action), self._watchdog.watch(conn):
                 await arun(schema_plan(self.options.schema), partial(afetch, conn))
+
+    @asynccontextmanager
+    async def _setup_connection(self, action: str) -> AsyncIterator[AsyncConnection]:
+        """A connection for schema work: a new one of the adapter's own, or one borrowed
+        from the application's pool (which may be the only way to reach the server)."""
+        if self._owns_pool:
+            async with await self._server.connect_async() as conn:
+                yield conn
+            return
+        with failures(self._server, action):
+            conn = await self.pool.getconn()
+        try:
+            async with adopted(conn):
+                yield conn
+        finally:
+            await self.pool.putconn(conn)
 
     async def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
         plan = publish_plan(self._statements, self._level, batches, self._server.description)
         return await arun(plan, self._attempt)
 
     async def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
-        async with self._connection("publish to") as conn:
+        async with self._connection("publish to", sends=True) as conn:
             return await arun(attempt, partial(afetch, conn))
 
     async def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
@@ -245,7 +288,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
 
     @asynccontextmanager
     async def _connection(
-        self, action: str, *, retry: bool = False
+        self, action: str, *, retry: bool = False, sends: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """A pooled connection for one call, under the ``operation_timeout`` deadline.
 
@@ -253,6 +296,9 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         :func:`~tidings_postgres.connection.failures`), so the caller's loop tries again.
         Getting a connection is outside that: it already waited ``connect_timeout``, and
         an error swallowed before the ``yield`` would leave this context nothing to give.
+        With ``sends`` (a publish), a connection lost while in use leaves the outcome
+        unknown: :class:`~tidings.OutcomeUnknownError`. One lost while getting it is not:
+        nothing was sent.
         """
         if action != "read from":
             self._refuse_in_read_only(action)
@@ -260,10 +306,14 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         with failures(self._server, action):
             conn = await pool.getconn()
         try:
-            with failures(self._server, action, retry=retry):
+            with failures(self._server, action, retry=retry, sends=sends):
                 try:
                     with self._watchdog.watch(conn):
-                        yield conn
+                        if self._owns_pool:
+                            yield conn
+                        else:
+                            async with adopted(conn):
+                                yield conn
                 except psycopg.OperationalError:
                     # The server may have dropped other pooled connections too (a restart,
                     # a failover): discard them now so that the next call gets a live one.
@@ -279,7 +329,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             async with self._opening:
                 if not self._ready and not self._closed:
                     await self._check_or_create_schema()
-                    await self.pool.open(wait=False)
+                    if self._owns_pool:
+                        await self.pool.open(wait=False)
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
@@ -291,14 +342,15 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             await self.initialise()
             return
         plan = existing_schema_plan(self.options.schema, self._server.description)
-        async with await self._server.connect_async() as conn:
+        async with self._setup_connection("inspect") as conn:
             with failures(self._server, "inspect"), self._watchdog.watch(conn):
                 await arun(plan, partial(afetch, conn))
 
     async def aclose(self) -> None:
-        """Close the pool; idempotent."""
+        """Close the pool (unless it is the application's); idempotent."""
         self._closed = True
-        await self.pool.close()
+        if self._owns_pool:
+            await self.pool.close()
 
     def __repr__(self) -> str:
         return (

@@ -23,7 +23,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from functools import cache
 from types import TracebackType
@@ -40,6 +40,7 @@ from tidings.adapters import (
     StorageError,
     StoreBusyError,
 )
+from tidings.errors import OutcomeUnknownError
 from tidings_postgres.arrays import ADAPTERS
 from tidings_postgres.options import PostgresOptions
 
@@ -87,8 +88,9 @@ class Server:
                 "alone, as in postgresql://host/db; percent-encode a '/' in a password "
                 "or database name as %2F"
             )
-        self.host = url.host or "localhost"
-        self.port = url.port or 5432
+        self.hosts = _hosts(url)
+        """Each (host, port) to try, in order: several for a libpq host list."""
+        self.host, self.port = self.hosts[0]
         self.database = url.database
         self.user = url.username
         self.options = options
@@ -101,10 +103,11 @@ class Server:
         if "options" in passed:  # the caller's first, so that the adapter's own win
             settings.insert(0, passed.pop("options"))
         user_timeout = options.tcp_user_timeout
+        listed = len(self.hosts) > 1
         self._parameters: dict[str, Any] = {
             **passed,
-            "host": url.host,
-            "port": url.port,
+            "host": ",".join(host for host, _ in self.hosts) if listed else url.host,
+            "port": ",".join(str(port) for _, port in self.hosts) if listed else url.port,
             "dbname": url.database,
             "user": url.username,
             "password": url.password,
@@ -129,11 +132,40 @@ class Server:
                 "(or psycopg[binary], which bundles it), or leave them out"
             )
 
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any], options: PostgresOptions) -> Server:
+        """The server of a connection or pool the application made, from its libpq
+        parameters (host, port, database, user, password): to describe it in errors, and
+        for the subscribers' wake-up connection."""
+        hosts = str(parameters.get("host") or "").split(",")
+        ports = str(parameters.get("port") or "").split(",")
+        if len(ports) < len(hosts):
+            ports = ports * len(hosts) if len(ports) == 1 else [""] * len(hosts)
+        listed = [
+            f"[{host}]" if ":" in host else host for host in hosts if host and "/" not in host
+        ]
+        host = None
+        port = None
+        if len(listed) > 1:
+            host = ",".join(f"{name}:{number or 5432}" for name, number in zip(listed, ports))
+        elif listed:
+            host, port = listed[0], int(ports[0]) if ports[0] else None
+        url = URL(
+            scheme="postgresql",
+            username=parameters.get("user") or None,
+            password=parameters.get("password") or None,
+            host=host,
+            port=port,
+            path=f"/{parameters['dbname']}" if parameters.get("dbname") else "",
+        )
+        return cls(url, options)
+
     @property
     def description(self) -> str:
         """``user@host:port/database``, never with the password."""
         user = f"{self.user}@" if self.user else ""
-        return f"{user}{self.host}:{self.port}/{self.database or ''}"
+        hosts = ",".join(f"{host}:{port}" for host, port in self.hosts)
+        return f"{user}{hosts}/{self.database or ''}"
 
     def connect(self) -> Connection:
         """One connection outside the pool, for schema creation; translated errors."""
@@ -171,6 +203,22 @@ class Server:
 
     def __repr__(self) -> str:
         return f"Server({self.description!r})"
+
+
+def _hosts(url: URL) -> list[tuple[str, int]]:
+    """The (host, port) pairs of ``url``: one, or each of a libpq host list
+    ``h1:5432,h2:5433,h3`` (a port left out is 5432), in the order libpq tries them."""
+    if not url.host or "," not in url.host:
+        return [(url.host or "localhost", url.port or 5432)]
+    pairs = []
+    for entry in url.host.split(","):
+        if entry.startswith("["):
+            address, _, port = entry[1:].partition("]")
+            port = port.removeprefix(":")
+        else:
+            address, _, port = entry.partition(":")
+        pairs.append((address, int(port) if port else 5432))
+    return pairs
 
 
 class Unanswered(Exception):
@@ -382,14 +430,19 @@ class Watchdog:
 
 
 @contextmanager
-def failures(server: Server, action: str, *, retry: bool = False) -> Iterator[None]:
+def failures(
+    server: Server, action: str, *, retry: bool = False, sends: bool = False
+) -> Iterator[None]:
     """Translate driver errors raised inside; with ``retry``, swallow a lost connection
     instead, so that the caller's loop tries once more. A timeout of any kind is an
-    answer, never retried."""
+    answer, never retried. With ``sends`` (a publish in flight), a lost or silent
+    connection raises :class:`~tidings.OutcomeUnknownError`: the server may have
+    committed before the connection went."""
+    error_type = OutcomeUnknownError if sends else StorageError
     try:
         yield
     except Unanswered as error:
-        raise StorageError(
+        raise error_type(
             f"could not {action} PostgreSQL at {server.description}: no answer within "
             f"operation_timeout={error.timeout:g}s, so the connection was dropped (the "
             "server or the network to it is unresponsive). A publish may or may not have "
@@ -398,6 +451,14 @@ def failures(server: Server, action: str, *, retry: bool = False) -> Iterator[No
         ) from error.__cause__
     except psycopg.OperationalError as error:
         timed_out = isinstance(error, pg_errors.LockNotAvailable | pg_errors.QueryCanceled)
+        if sends and not timed_out and not isinstance(error, PoolTimeout):
+            detail = _scrub(str(error).strip(), server)
+            raise OutcomeUnknownError(
+                f"could not {action} PostgreSQL at {server.description}: the connection "
+                f"was lost before the answer came back ({detail}), so the events may or "
+                "may not be stored. Publishing the same events again with the same ids "
+                "settles it without duplicates (tidings.publish_with_retry does)"
+            ) from error
         if not retry or timed_out or isinstance(error, PoolTimeout):
             translate_error(error, server, action)
     except psycopg.Error as error:

@@ -11,6 +11,7 @@ from tidings._api.arguments import Batch
 from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
 from tidings._api.async_group import AsyncGroupMember
 from tidings._api.async_projection_store import AsyncProjectionStore
+from tidings._api.async_retrying import publish_with_retry_async
 from tidings._api.async_store import (
     AsyncCategoryScope,
     AsyncEventStore,
@@ -26,6 +27,7 @@ from tidings._api.consuming import RetryPolicy
 from tidings._api.group import GroupMember
 from tidings._api.projection_plan import SnapshotPolicy
 from tidings._api.projection_store import ProjectionStore
+from tidings._api.retrying import publish_with_retry, with_ids
 from tidings._api.store import CategoryScope, EventStore, LogScope, Scope, StreamScope
 from tidings._api.subscription import Subscription, TypedSubscription
 from tidings._api.worker import run_worker
@@ -60,6 +62,7 @@ from tidings.errors import (
     EventDecodingError,
     InvalidURLError,
     MissingHandlerError,
+    OutcomeUnknownError,
     StorageError,
     StoreBusyError,
     StoreClosedError,
@@ -112,6 +115,7 @@ __all__ = [
     "NewEvent",
     "NoCondition",
     "Ordering",
+    "OutcomeUnknownError",
     "Page",
     "Projection",
     "ProjectionConsumer",
@@ -149,11 +153,14 @@ __all__ = [
     "list_adapters",
     "make_url",
     "position_is",
+    "publish_with_retry",
+    "publish_with_retry_async",
     "run_worker",
     "run_worker_async",
     "stream_exists",
     "stream_is_empty",
     "using_clock",
+    "with_ids",
 ]
 
 

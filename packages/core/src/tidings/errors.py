@@ -24,6 +24,7 @@ __all__ = [
     "EventDecodingError",
     "InvalidURLError",
     "MissingHandlerError",
+    "OutcomeUnknownError",
     "StorageError",
     "StoreBusyError",
     "StoreClosedError",
@@ -77,6 +78,13 @@ class DuplicateEventIdError(TidingsError):
 
 class StorageError(TidingsError):
     """The storage backend failed; the driver's exception is chained as the cause."""
+
+
+class OutcomeUnknownError(StorageError):
+    """A publish was sent, but the connection was lost (or stayed silent) before the
+    answer came back, so the events may or may not be stored. Publishing the same events
+    again with the same ids settles it without duplicates (contract rule 10):
+    :func:`tidings.publish_with_retry` does exactly that."""
 
 
 class StoreBusyError(StorageError):

@@ -1,6 +1,6 @@
 """Config strings: an immutable :class:`URL` value type that never shows its password.
 
-Grammar: ``scheme[+driver]://[user[:password]@][host[:port]][/path][?key=value&...]``.
+Grammar: ``scheme[+driver]://[user[:password]@][host[:port][,host[:port]...]][/path][?key=value&...]``.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class URL:
                 netloc += f":{shown}"
             netloc += "@"
         if self.host:
-            netloc += quote(self.host, safe=":[]")
+            netloc += quote(self.host, safe=":[],")
         if self.port is not None:
             netloc += f":{self.port}"
         query = "&".join(
@@ -127,6 +127,14 @@ def make_url(value: str | URL) -> URL:
 
 
 def _split_host_port(hostport: str, text: str) -> tuple[str, int | None]:
+    """``host[:port]``; or, as libpq allows, a list ``h1:5432,h2:5433,h3``, which stays
+    whole in ``host`` (each entry checked) for the adapter to split."""
+    if "," in hostport:
+        for entry in hostport.split(","):
+            if not entry:
+                raise InvalidURLError(f"{_redact(text)!r}: an empty host in a host list")
+            _split_host_port(entry, text)
+        return hostport, None
     if hostport.startswith("["):
         end = hostport.find("]")
         after = hostport[end + 1 :] if end != -1 else ""

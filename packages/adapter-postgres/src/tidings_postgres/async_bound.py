@@ -1,0 +1,125 @@
+"""The adapter on one connection the application holds: publish inside its transaction.
+
+This is the transactional outbox: the application's rows and the events commit or roll
+back together, because both are written in the application's transaction, which only
+the application commits. The adapter's plans send BEGIN, COMMIT and ROLLBACK of their
+own; here they become a savepoint's, and each statement outside them runs in a
+savepoint of its own, so a statement that fails (an unmet condition, an id stored
+before) leaves the caller's transaction usable and the error is raised as usual.
+
+The ordering lock a publish takes is transaction-scoped: it is held until the caller
+commits or rolls back, so other writers at the same ordering level wait for that, and
+a long transaction holds them all up. Keep such transactions short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any, cast
+
+import psycopg
+from psycopg import pq
+from psycopg_pool import AsyncConnectionPool
+
+from tidings.adapters import StoreClosedError
+from tidings_postgres.arrays import ARRAY_TYPES
+from tidings_postgres.async_adapter import AsyncPostgresAdapter, adopted
+from tidings_postgres.connection import AsyncConnection, Server, failures
+from tidings_postgres.options import PostgresOptions
+
+__all__ = ["AsyncBoundPostgresAdapter", "AsyncSavepoints"]
+
+_SAVEPOINT = "tidings_plan"
+_STATEMENT_SAVEPOINT = "tidings_statement"
+
+
+class AsyncSavepoints:
+    """The caller's connection as the plans see it: their transaction statements become
+    a savepoint's, and any statement outside them gets a savepoint of its own."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self._depth = 0
+
+    async def execute(
+        self, query: Any, params: Any = None, *, binary: bool = False
+    ) -> psycopg.AsyncCursor[tuple[Any, ...]]:
+        """Send ``query`` as the plans mean it, inside the caller's transaction."""
+        if query in ("BEGIN", b"BEGIN"):
+            self._depth += 1
+            return await self.conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+        if query in ("COMMIT", b"COMMIT"):
+            self._depth -= 1
+            return await self.conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        if query in ("ROLLBACK", b"ROLLBACK"):
+            self._depth -= 1
+            await self.conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            return await self.conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        if self._depth:
+            return await self.conn.execute(query, params, binary=binary)
+        await self.conn.execute(f"SAVEPOINT {_STATEMENT_SAVEPOINT}")
+        try:
+            cursor = await self.conn.execute(query, params, binary=binary)
+        except psycopg.Error:
+            with suppress(psycopg.Error):  # a lost connection has lost the transaction
+                await self.conn.execute(f"ROLLBACK TO SAVEPOINT {_STATEMENT_SAVEPOINT}")
+            raise
+        await self.conn.execute(f"RELEASE SAVEPOINT {_STATEMENT_SAVEPOINT}")
+        return cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+class AsyncBoundPostgresAdapter(AsyncPostgresAdapter):
+    """Every call on one connection of the application's, in its transaction if it has
+        one open (otherwise each call commits at once, as on a pool). Calls are serialised
+        on the connection; closing the adapter leaves the connection open (it closes only
+    the pool object of the base class, which is never opened)."""
+
+    def __init__(self, conn: AsyncConnection, server: Server, options: PostgresOptions) -> None:
+        super().__init__(server, options)
+        self.conn = conn
+        self._serial = asyncio.Lock()
+
+    async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection]:
+        """Check the schema on first use; the pool itself is never opened."""
+        if self._closed:
+            raise StoreClosedError("the PostgreSQL store is closed")
+        if not self._ready:
+            await self._check_or_create_schema()
+            self._ready = True
+        return self.pool
+
+    @asynccontextmanager
+    async def _setup_connection(self, action: str) -> AsyncIterator[AsyncConnection]:
+        async with self._serial, self._bound() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _connection(
+        self, action: str, *, retry: bool = False, sends: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """The application's connection; never retried, since a lost one lost the
+        caller's transaction with it."""
+        if action != "read from":
+            self._refuse_in_read_only(action)
+        await self._open_pool()
+        async with self._serial:
+            with failures(self._server, action, sends=sends), self._watchdog.watch(self.conn):
+                async with self._bound() as conn:
+                    yield conn
+
+    @asynccontextmanager
+    async def _bound(self) -> AsyncIterator[AsyncConnection]:
+        conn = self.conn
+        idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+        if conn.autocommit and idle:
+            async with adopted(conn):
+                yield conn
+            return
+        for array_type, dumper in ARRAY_TYPES:
+            conn.adapters.register_dumper(array_type, dumper)
+        yield cast(AsyncConnection, AsyncSavepoints(conn))

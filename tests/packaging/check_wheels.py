@@ -1,5 +1,8 @@
-"""Build every distribution's wheel and check its entry points and ``py.typed``, and that
-``tidings-core`` stays minimal (no command line, no click).
+"""Build every distribution's wheel and check its entry points and ``py.typed``, that
+``tidings-core`` stays minimal (no command line, no click), and that every wheel carries
+the LICENSE, project URLs, classifiers and its README as a Markdown long description.
+Then install from the clone exactly as the README's installation section says, with plain
+pip in a fresh venv, and run the README's quick start with it.
 
 Run as ``python tests/packaging/check_wheels.py OUT_DIR``; exits non-zero on a problem.
 """
@@ -7,8 +10,13 @@ Run as ``python tests/packaging/check_wheels.py OUT_DIR``; exits non-zero on a p
 from __future__ import annotations
 
 import configparser
+import email.parser
+import os
+import re
+import shlex
 import subprocess
 import sys
+import venv
 import zipfile
 from pathlib import Path
 
@@ -23,6 +31,20 @@ EXPECTED = {
     "tidings_testkit": ("tidings_testkit", {"pytest11": {"tidings"}}),
 }
 PACKAGES = ["core", "cli", "adapter-memory", "adapter-sqlite", "adapter-postgres", "testkit"]
+README_OF = {
+    "tidings": ROOT / "README.md",
+    **{
+        f"tidings_{name.removeprefix('adapter-')}": ROOT / "packages" / name / "README.md"
+        for name in PACKAGES
+    },
+}
+PROJECT_URLS = {"Homepage", "Documentation", "Repository", "Issues", "Changelog"}
+CLASSIFIERS = {
+    "Development Status :: 3 - Alpha",
+    "Intended Audience :: Developers",
+    "Programming Language :: Python :: 3.11",
+    "Typing :: Typed",
+}
 
 
 def build(out_dir: Path) -> list[Path]:
@@ -45,10 +67,42 @@ def build(out_dir: Path) -> list[Path]:
     return sorted(out_dir.glob("*.whl"))
 
 
+def metadata_problems(wheel: Path) -> list[str]:
+    """What is wrong with a wheel's license file, URLs, classifiers and description."""
+    found: list[str] = []
+    distribution = wheel.name.split("-")[0]
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = email.parser.Parser().parsestr(archive.read(metadata_name).decode())
+        license_name = next((n for n in names if n.endswith(".dist-info/licenses/LICENSE")), None)
+        if license_name is None:
+            found.append(f"{wheel.name}: no LICENSE file")
+        elif archive.read(license_name) != (ROOT / "LICENSE").read_bytes():
+            found.append(f"{wheel.name}: its LICENSE differs from the repository's")
+    if metadata.get("License-Expression") != "MIT":
+        found.append(f"{wheel.name}: License-Expression is {metadata.get('License-Expression')!r}")
+    urls = {value.split(",", 1)[0].strip() for value in metadata.get_all("Project-URL") or []}
+    if not urls >= PROJECT_URLS:
+        found.append(f"{wheel.name}: project URLs {sorted(PROJECT_URLS - urls)} are missing")
+    classifiers = set(metadata.get_all("Classifier") or [])
+    if not classifiers >= CLASSIFIERS:
+        found.append(f"{wheel.name}: classifiers {sorted(CLASSIFIERS - classifiers)} are missing")
+    if metadata.get("Description-Content-Type") != "text/markdown":
+        found.append(f"{wheel.name}: the long description is not declared as Markdown")
+    readme = README_OF.get(distribution)
+    description = metadata.get_payload()
+    if readme is None or description.strip() != readme.read_text(encoding="utf-8").strip():
+        found.append(f"{wheel.name}: the long description is not {readme}")
+    return found
+
+
 def problems(wheels: list[Path]) -> list[str]:
     """What is wrong with the built wheels; empty when all is well."""
     found: list[str] = []
     by_name = {wheel.name.split("-")[0]: wheel for wheel in wheels}
+    for wheel in wheels:
+        found += metadata_problems(wheel)
     for distribution, (package, groups) in EXPECTED.items():
         wheel = by_name.get(distribution)
         if wheel is None:
@@ -82,9 +136,68 @@ def problems(wheels: list[Path]) -> list[str]:
     return found
 
 
+def readme_pip_command() -> list[str]:
+    """The command the README gives to install from a clone with plain pip."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^pip install (\./packages/\S+ )+\.(?=\s)", text, re.MULTILINE)
+    if found is None:
+        raise SystemExit("README.md: no `pip install ./packages/... .` command to check")
+    return shlex.split(found[0])
+
+
+def install_problems(out_dir: Path) -> list[str]:
+    """Run the README's pip command in a fresh venv, then the README's quick start."""
+    env_dir = out_dir / "pip-venv"
+    venv.create(env_dir, with_pip=True, clear=True)
+    python = env_dir / "bin" / "python"
+    command = readme_pip_command()
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TIDINGS_", "VIRTUAL_ENV"))
+    }
+    step = subprocess.run(
+        [str(python), "-m", *command, "--quiet", "--disable-pip-version-check"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if step.returncode != 0:
+        return [f"README's `{shlex.join(command)}` failed in a fresh venv:\n{step.stderr[-3000:]}"]
+    quick_start = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    assert quick_start is not None
+    work = out_dir / "quick-start"
+    work.mkdir(exist_ok=True)
+    step = subprocess.run(
+        [str(python), "-c", quick_start[1]],
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if step.returncode != 0:
+        return [f"the quick start failed after the README's pip install:\n{step.stderr[-3000:]}"]
+    listed = subprocess.run(
+        [str(env_dir / "bin" / "tidings"), "adapters"],
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0 or not {"memory://", "sqlite://"} <= set(listed.stdout.split()):
+        return [
+            f"`tidings adapters` after the README's pip install:\n{listed.stdout}{listed.stderr}"
+        ]
+    return []
+
+
 def main(out_dir: str) -> int:
     wheels = build(Path(out_dir))
     errors = problems(wheels)
+    if "--no-install" not in sys.argv:
+        errors += install_problems(Path(out_dir))
     for error in errors:
         print(error, file=sys.stderr)
     print(f"checked {len(wheels)} wheels: {'ok' if not errors else f'{len(errors)} problems'}")

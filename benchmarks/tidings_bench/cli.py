@@ -46,8 +46,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the harness; print the Markdown report; return the exit status."""
-    options = _parser().parse_args(argv)
+    """Run the harness; print the Markdown report; return the exit status.
+    ``subscriptions ...`` runs :mod:`tidings_bench.subscriptions` instead."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["subscriptions"]:
+        from .subscriptions import main as subscriptions_main
+
+        return subscriptions_main(args[1:])
+    options = _parser().parse_args(args)
     try:
         sizes = parse_overrides(QUICK if options.quick else FULL, options.sizes)
         rows = select_rows(options.backends)

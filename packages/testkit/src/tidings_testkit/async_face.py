@@ -28,6 +28,7 @@ from tidings import (
     AsyncProjectionStore,
     AsyncScope,
     AsyncSubscription,
+    AsyncTypedSubscription,
     EventStore,
     StoreClosedError,
 )
@@ -38,6 +39,7 @@ _VIEWED = (
     AsyncScope,
     AsyncProjectionStore,
     AsyncSubscription,
+    AsyncTypedSubscription,
     AsyncConsumer,
     AsyncProjectionConsumer,
 )

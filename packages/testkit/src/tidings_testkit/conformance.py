@@ -12,6 +12,7 @@ from tidings_testkit.suites.projections import ProjectionSuite
 from tidings_testkit.suites.reading import ReadingSuite
 from tidings_testkit.suites.stateful import StatefulSuite
 from tidings_testkit.suites.subscriptions import SubscriptionSuite
+from tidings_testkit.suites.typed import TypedSuite
 from tidings_testkit.suites.writing import WritingSuite
 
 __all__ = ["AsyncEventStoreSuite", "EventStoreSuite"]
@@ -29,6 +30,7 @@ class EventStoreSuite(
     CapabilitySuite,
     SubscriptionSuite,
     LeaseSuite,
+    TypedSuite,
 ):
     """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>``
     and set ``url``.

@@ -203,19 +203,19 @@ class StoredEvent:
     """
 
     __slots__ = (
-        "id",
-        "name",
-        "category",
-        "stream",
-        "position",
-        "sequence_number",
-        "occurred_at",
-        "observed_at",
-        "recorded_at",
-        "_payload",
-        "_payload_text",
         "_metadata",
         "_metadata_text",
+        "_payload",
+        "_payload_text",
+        "category",
+        "id",
+        "name",
+        "observed_at",
+        "occurred_at",
+        "position",
+        "recorded_at",
+        "sequence_number",
+        "stream",
     )
 
     id: str

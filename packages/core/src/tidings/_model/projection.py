@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 import typing
@@ -172,9 +173,7 @@ class Projector:
         """A state loaded from JSON, as the class of the initial state when that is a
         Pydantic model or a dataclass (stored states are their JSON form)."""
         kind = type(self._initial_state())
-        if isinstance(stored, kind) or not (
-            is_pydantic_model(kind) or _is_dataclass_type(kind)
-        ):
+        if isinstance(stored, kind) or not (is_pydantic_model(kind) or _is_dataclass_type(kind)):
             return stored
         try:
             return codec_for(kind, "state").load(dict(stored))
@@ -275,10 +274,8 @@ def _event_annotation(handler: Callable[..., Any]) -> type | str | None:
     if len(parameters) < 2:
         return None
     annotation = parameters[1].annotation
-    try:
+    with contextlib.suppress(Exception):  # an unresolvable annotation: try it by name
         annotation = typing.get_type_hints(handler).get(parameters[1].name, annotation)
-    except Exception:  # noqa: BLE001 - an unresolvable annotation: try it by name
-        pass
     if isinstance(annotation, type | str) and annotation is not inspect.Parameter.empty:
         return annotation
     return None

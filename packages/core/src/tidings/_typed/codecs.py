@@ -86,7 +86,8 @@ def codec_for(kind: object, field: str = "type") -> Codec:
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return DataclassCodec(kind)
     raise ValidationError(
-        field, f"must be a Pydantic v2 model or a dataclass, got {getattr(kind, '__name__', kind)!r}"
+        field,
+        f"must be a Pydantic v2 model or a dataclass, got {getattr(kind, '__name__', kind)!r}",
     )
 
 

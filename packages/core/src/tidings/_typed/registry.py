@@ -183,11 +183,7 @@ class EventTypes:
     def class_named(self, name: str) -> type | None:
         """The one registered class whose name (or qualified name) is ``name``, if any:
         how a handler annotation that cannot be resolved is matched."""
-        found = {
-            kind
-            for kind in self._by_type
-            if name in (kind.__name__, kind.__qualname__)
-        }
+        found = {kind for kind in self._by_type if name in (kind.__name__, kind.__qualname__)}
         return found.pop() if len(found) == 1 else None
 
     def version_of(self, kind: type) -> int:

@@ -40,7 +40,7 @@ class ErrorSuite(AdapterSuite):
     def test_a_batch_with_one_invalid_event_writes_nothing(self, store: EventStore) -> None:
         stream = store.stream(category="c", stream="s")
         with pytest.raises(ValidationError, match=r"events\[1\]"):
-            stream.publish(events=[NewEvent(name="ok"), {"name": "not-an-event"}])  # type: ignore[list-item]
+            stream.publish(events=[NewEvent(name="ok"), {"name": "not-an-event"}])
         assert store.log().read() == []
 
     def test_a_condition_that_is_not_a_write_condition_is_rejected(self, store: EventStore) -> None:

@@ -183,7 +183,7 @@ class ReadingSuite(AdapterSuite):
         self, store: EventStore, arguments: dict[str, object], field: str
     ) -> None:
         with pytest.raises(ValidationError) as raised:
-            store.log().read(**arguments)  # type: ignore[arg-type]
+            store.log().read(**arguments)  # type: ignore[call-overload]
         assert raised.value.field == field
 
     def test_events_published_after_a_read_are_seen_by_the_next_read(

@@ -250,7 +250,7 @@ class WritingSuite(AdapterSuite):
         with pytest.raises(UnmetWriteConditionError):
             stream.publish(events=events(5), condition=position_is(9))
         with pytest.raises(ValidationError):
-            stream.publish(events=[*events(2), "not an event"])  # type: ignore[list-item]
+            stream.publish(events=[*events(2), "not an event"])
         assert store.log().read() == before
         assert stream.latest() == before[-1]
         assert stream.publish(events=events(1))[0].position == 2

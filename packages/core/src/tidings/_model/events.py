@@ -154,11 +154,12 @@ class _LazyJson:
     value and encodes it only if its text is asked for.
     """
 
-    __slots__ = ("text_slot", "value_slot")
+    __slots__ = ("field", "text_slot", "value_slot")
 
-    def __init__(self, name: str) -> None:
-        self.value_slot: Any = name  # the slots themselves are installed after the class
-        self.text_slot: Any = name
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.value_slot: Any = None  # the slots themselves are installed after the class
+        self.text_slot: Any = None
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
@@ -171,7 +172,7 @@ class _LazyJson:
 
     def __set__(self, instance: Any, value: Any) -> None:
         if value is self:  # the dataclass default: the argument was left out
-            raise TypeError(f"StoredEvent() missing keyword argument {self.value_slot[1:]!r}")
+            raise TypeError(f"StoredEvent() missing keyword argument {self.field!r}")
         if type(value) is JsonText:
             self.text_slot.__set__(instance, value.text)
             self.value_slot.__set__(instance, _UNDECODED)
@@ -224,8 +225,8 @@ class StoredEvent:
     stream: str
     position: int
     sequence_number: int
-    payload: JsonValue = _LazyJson("_payload")
-    metadata: JsonValue = _LazyJson("_metadata")
+    payload: JsonValue = _LazyJson("payload")
+    metadata: JsonValue = _LazyJson("metadata")
     occurred_at: datetime
     observed_at: datetime
     recorded_at: datetime
@@ -360,8 +361,6 @@ class StoredEvent:
 
 
 def _install(descriptor: _LazyJson, value_slot: str, text_slot: str) -> _LazyJson:
-    if not isinstance(descriptor.value_slot, str):  # pragma: no cover - a reload
-        return descriptor
     descriptor.value_slot = StoredEvent.__dict__[value_slot]
     descriptor.text_slot = StoredEvent.__dict__[text_slot]
     return descriptor

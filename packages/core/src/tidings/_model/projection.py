@@ -19,14 +19,18 @@ from tidings._model.identifiers import (
     LogIdentifier,
     StreamIdentifier,
 )
+from tidings._model.jsonvalues import normalise_json
+from tidings._model.names import validate_name
 from tidings._model.state import State
-from tidings._typed.codecs import codec_for, is_pydantic_model
+from tidings._typed.codecs import codec_for, is_pydantic_model, state_to_json
 from tidings._typed.registry import EventTypes, default_event_types
 from tidings.errors import MissingHandlerError, ValidationError
 
 __all__ = ["Handler", "Projection", "Projector", "default_id", "handler_name"]
 
 Handler = Callable[[Any, StoredEvent], Any]
+AnyHandler = Callable[[Any, Any], Any]
+"""A handler of stored events, or of a registered type's data (dispatched by its type)."""
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
@@ -75,6 +79,107 @@ class Projection:
         """(position, sequence number) of the last event applied."""
         return self.position, self.sequence_number
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict: datetimes as ISO 8601 strings, the source as
+        ``{"kind": "stream", "category": ..., "stream": ...}`` (or None), and a Pydantic
+        or dataclass state as its JSON form. See :meth:`from_dict`."""
+        return {
+            "name": self.name,
+            "id": self.id,
+            "state": state_to_json(self.state),
+            "source": _source_to_dict(self.source),
+            "position": self.position,
+            "sequence_number": self.sequence_number,
+            "projector_version": self.projector_version,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Projection:
+        """The projection :meth:`to_dict` made (its state as a :class:`State` when it is
+        a mapping); every key is checked, and every key is required."""
+        if not isinstance(data, dict):
+            raise ValidationError("projection", f"must be a dict, got {type(data).__name__}")
+        keys = set(data)
+        if keys != _PROJECTION_KEYS:
+            missing, unknown = _PROJECTION_KEYS - keys, keys - _PROJECTION_KEYS
+            raise ValidationError(
+                "projection",
+                f"missing keys {sorted(missing)}" if missing else f"unknown keys {sorted(unknown)}",
+            )
+        for key in ("position", "sequence_number"):
+            value = data[key]
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ValidationError(key, f"must be None or an int >= 0, got {value!r}")
+        version = data["projector_version"]
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValidationError("projector_version", f"must be an int, got {version!r}")
+        return cls(
+            name=validate_name(data["name"], "name"),
+            id=validate_name(data["id"], "id"),
+            state=as_state(normalise_json(data["state"], "state")),
+            source=_source_from_dict(data["source"]),
+            position=data["position"],
+            sequence_number=data["sequence_number"],
+            projector_version=version,
+            created_at=_moment(data["created_at"], "created_at"),
+            updated_at=_moment(data["updated_at"], "updated_at"),
+        )
+
+
+_PROJECTION_KEYS = frozenset(
+    (
+        "name",
+        "id",
+        "state",
+        "source",
+        "position",
+        "sequence_number",
+        "projector_version",
+        "created_at",
+        "updated_at",
+    )
+)
+
+
+def _source_to_dict(source: Identifier | None) -> dict[str, str] | None:
+    if source is None:
+        return None
+    return {"kind": source.kind, **dict(zip(_SOURCE_KEYS[source.kind], source.keys))}
+
+
+_SOURCE_KEYS = {"log": (), "category": ("category",), "stream": ("category", "stream")}
+
+
+def _source_from_dict(value: object) -> Identifier | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("kind") not in _SOURCE_KEYS:
+        raise ValidationError(
+            "source", f"must be None or a dict whose kind is log, category or stream: {value!r}"
+        )
+    kind = value["kind"]
+    names = _SOURCE_KEYS[kind]
+    if set(value) != {"kind", *names}:
+        raise ValidationError("source", f"a {kind} source has the keys kind, {', '.join(names)}")
+    if kind == "stream":
+        return StreamIdentifier(value["category"], value["stream"])
+    if kind == "category":
+        return CategoryIdentifier(value["category"])
+    return LogIdentifier()
+
+
+def _moment(value: object, key: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as error:
+            raise ValidationError(key, f"{value!r} is not an ISO 8601 datetime") from error
+    return to_utc(value, key)
+
 
 _MISSING: Any = object()
 
@@ -104,7 +209,7 @@ class Projector:
 
     def __init__(
         self,
-        handlers: Mapping[str, Handler] | Iterable[Handler] | None = None,
+        handlers: Mapping[str, AnyHandler] | Iterable[AnyHandler] | None = None,
         *,
         types: EventTypes | None = None,
         name: str | None = None,
@@ -150,7 +255,7 @@ class Projector:
         self._initial_state = initial_state or State
         self._on_missing = on_missing
 
-    def _add_typed(self, handler: Handler, field: str) -> bool:
+    def _add_typed(self, handler: AnyHandler, field: str) -> bool:
         """Register ``handler`` by the type of its event parameter, if that is a
         registered event type; False when it is not a typed handler."""
         kind = _event_annotation(handler)

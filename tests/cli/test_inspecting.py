@@ -163,3 +163,33 @@ def test_tail_refuses_a_bad_start_as_a_usage_error(invoke: Invoke, url: str) -> 
     result = invoke("tail", "--url", url, "--start", "yesterday")
     assert result.exit_code == 2
     assert "'yesterday' is not 'beginning', 'end' or a checkpoint" in result.stderr
+
+
+def test_event_lines_equal_to_dict_for_awkward_text(sqlite_url: str) -> None:
+    """The fast JSON lines (text spliced, not encoded) decode to exactly ``to_dict()``."""
+    from datetime import UTC, datetime, timedelta
+
+    from tidings_cli.output import EventLines
+
+    moment = datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    with tidings.connect(sqlite_url) as store:
+        for number, (category, stream) in enumerate(
+            [('quo"te', "back\\slash"), ("tab\tand\nnewline", "ünï ✓ \u2028"), ("a", "b")]
+        ):
+            store.stream(category=category, stream=stream).publish(
+                events=[
+                    NewEvent(
+                        id=f'id-"{number}"\\',
+                        name="with \x01 control",
+                        payload={"f": 0.1, "big": 2**62, "e": 1e16, "s": 'q"\\\n', "n": None},
+                        metadata={"ü": [True, False, -0.0]},
+                        occurred_at=moment,
+                        observed_at=moment + timedelta(microseconds=number),
+                    ),
+                    NewEvent(name="plain", occurred_at=moment, observed_at=moment),
+                ]
+            )
+        events = store.log().read()
+    line = EventLines()
+    for event in events:
+        assert json.loads(line(event)) == event.to_dict()

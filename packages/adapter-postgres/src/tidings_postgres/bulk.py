@@ -27,7 +27,6 @@ from tidings.adapters import (
     StoredEvent,
     StreamIdentifier,
     UnmetWriteConditionError,
-    encode_json,
 )
 from tidings_postgres.plans import Rows, Statement
 from tidings_postgres.schema import render, render_query
@@ -117,6 +116,8 @@ def _firsts(events: Sequence[StoredEvent]) -> dict[tuple[str, str], int]:
 
 
 def _rows(events: Sequence[StoredEvent]) -> Iterator[tuple[Any, ...]]:
+    """The rows to copy; payloads and metadata as the JSON text read from the source,
+    never decoded (an adapter's text is what the core codec wrote)."""
     for event in events:
         yield (
             event.id,
@@ -124,8 +125,8 @@ def _rows(events: Sequence[StoredEvent]) -> Iterator[tuple[Any, ...]]:
             event.category,
             event.stream,
             event.position,
-            encode_json(event.payload),
-            encode_json(event.metadata),
+            event.payload_json,
+            event.metadata_json,
             event.occurred_at,
             event.observed_at,
             event.recorded_at,

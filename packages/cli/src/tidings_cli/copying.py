@@ -12,6 +12,10 @@ made by publishing) is copied into by publishing, which checks stream by stream.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tidings import EventStore, StoredEvent
@@ -80,26 +84,79 @@ def _bulk(
 ) -> CopyResult:
     held, last = _held(dst)
     result = CopyResult(bulk=True)
-    pending: list[StoredEvent] = []
     index = 0
-    for event in src.log().iterate():
-        index += 1
-        expected.add(event)
-        if index <= held:
-            if index == held and last is not None and event.id != last.id:
+    for events in read_ahead(src.log().iterate(), chunk, expected.add):
+        if index + len(events) <= held:  # already there: check the last one only
+            index += len(events)
+            if index == held and last is not None and events[-1].id != last.id:
                 raise _NotAPrefix
-            result.skipped += 1
-            bar.advance_to(event.sequence_number)
+            result.skipped += len(events)
+            bar.advance_to(events[-1].sequence_number, len(events))
             continue
-        pending.append(event)
-        if len(pending) >= chunk:
-            dst.adapter.bulk_load(pending)
-            result.copied += len(pending)
-            pending = []
-            bar.advance_to(event.sequence_number, chunk)
-    if index < held:
-        raise _NotAPrefix
-    if pending:
+        start = max(0, held - index)
+        if start and last is not None and events[start - 1].id != last.id:
+            raise _NotAPrefix
+        index += len(events)
+        result.skipped += start
+        pending = events[start:]
         dst.adapter.bulk_load(pending)
         result.copied += len(pending)
+        bar.advance_to(events[-1].sequence_number, len(events))
+    if index < held:
+        raise _NotAPrefix
     return result
+
+
+_END = object()
+
+
+def read_ahead(
+    events: Iterator[StoredEvent], size: int, each: Callable[[StoredEvent], None]
+) -> Iterator[list[StoredEvent]]:
+    """``events`` in lists of ``size``, read (and passed to ``each``) in a thread one or
+    two lists ahead: the source is read while the destination writes, which on a busy
+    server is most of the time. A reader's error is raised here; stopping early (an
+    error, Ctrl-C) stops the reader."""
+    chunks: queue.Queue[object] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                chunks.put(item, timeout=0.1)
+                return
+
+    def read() -> None:
+        try:
+            batch: list[StoredEvent] = []
+            for event in events:
+                each(event)
+                batch.append(event)
+                if len(batch) >= size:
+                    put(batch)
+                    batch = []
+                if stop.is_set():
+                    return
+            if batch:
+                put(batch)
+            put(_END)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(error)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=read, name="tidings-copy-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        reader.join(timeout=10)

@@ -21,7 +21,14 @@ from tidings_cli.common import (
     url_option,
     verbose_option,
 )
-from tidings_cli.output import cell_text, choose_format, format_options, json_line, write_rows
+from tidings_cli.output import (
+    EventLines,
+    cell_text,
+    choose_format,
+    format_options,
+    write_lines,
+    write_rows,
+)
 from tidings_cli.stores import open_for_reading
 
 __all__ = ["EVENT_COLUMNS", "categories", "event_row", "read", "streams", "tail"]
@@ -70,7 +77,11 @@ def read(
     with open_for_reading(target(url)) as store:
         scope = scope_of(store, category, stream)
         events = scope.iterate(after=after, limit=limit, names=names or None)
-        write_rows(map(event_row, events), EVENT_COLUMNS, choose_format(output_format, "nl"))
+        chosen = choose_format(output_format, "nl")
+        if chosen == "nl":
+            write_lines(map(EventLines(), events))
+        else:
+            write_rows(map(event_row, events), EVENT_COLUMNS, chosen)
 
 
 @dataclass(slots=True)
@@ -255,6 +266,7 @@ def _follow(events: Iterable[StoredEvent], as_csv: bool) -> None:
             writer.writerow([cell_text(row[column]) for column in EVENT_COLUMNS])
             out.flush()
         return
+    line = EventLines()
     for event in events:
-        out.write(json_line(event_row(event)) + "\n")
+        out.write(line(event) + "\n")
         out.flush()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
@@ -42,9 +43,8 @@ from tidings_cli.common import (
     verbose_option,
 )
 from tidings_cli.copying import BULK_CHUNK, copy_events
-from tidings_cli.inspecting import event_row
-from tidings_cli.loading import Digests, Loader, StreamKey
-from tidings_cli.output import json_line
+from tidings_cli.loading import Digests, Loader, StreamKey, recheck
+from tidings_cli.output import EventLines, write_lines
 from tidings_cli.stores import URL_ENV, Target, open_for_reading, open_for_writing
 
 __all__ = ["copy", "export", "import_", "parse_line"]
@@ -99,17 +99,14 @@ def export(
         scope = scope_of(store, category, stream)
         total = _last_sequence_number(store)
         with progress("exporting", total, silent=silent) as bar:
-            chunk: list[str] = []
-            for event in scope.iterate(after=after, names=names or None):
-                chunk.append(json_line(event_row(event)))
-                if len(chunk) >= 1000:
-                    output.write("\n".join(chunk) + "\n")
-                    count += len(chunk)
-                    chunk.clear()
-                    bar.advance_to(event.sequence_number, 1000)
-            if chunk:
-                output.write("\n".join(chunk) + "\n")
-                count += len(chunk)
+            line = EventLines()
+
+            def lines() -> Iterator[str]:
+                for event in scope.iterate(after=after, names=names or None):
+                    bar.advance_to(event.sequence_number)
+                    yield line(event)
+
+            count = write_lines(lines(), output)
         output.flush()
     name = str(getattr(output, "name", "-"))
     where = "stdout" if name in ("-", "<stdout>") else name
@@ -295,14 +292,15 @@ def copy(
             for event in dst.log().iterate():
                 found.add(event)
                 bar.advance_to(event.sequence_number)
-    problems = expected.differences(found)
+        raw = expected.differences(found)
+        problems = list(recheck(raw, src, dst).values())
     if problems:
         shown = "; ".join(problems[:10]) + ("; ..." if len(problems) > 10 else "")
         raise CommandError(
             f"verification failed: {len(problems)} of {len(expected.streams)} streams differ "
             f"between {origin} and {goal}: {shown}"
         )
-    if result.bulk and not expected.log_matches(found):
+    if result.bulk and not raw and not expected.log_matches(found):
         raise CommandError(
             f"verification failed: every stream matches, but the log order of {goal} "
             f"differs from {origin}'s"

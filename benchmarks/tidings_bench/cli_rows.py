@@ -1,0 +1,311 @@
+"""The command line (issue 15): ``tidings copy`` from SQLite to PostgreSQL and
+``tidings export`` to JSON lines, each against a peer in the same run.
+
+``cd benchmarks && uv run python -m tidings_bench.cli_rows [--quick] [--events N]``
+writes ``results/cli-<mode>-<time>.json`` and the Markdown report beside it, and prints
+the report. It needs the workspace environment (``tidings-cli`` and ``sqlite-utils``
+are installed there), not the ``bench`` tox environment.
+
+- **copy**: ``tidings copy --from sqlite:///... --to postgresql://...?schema=... --silent``
+  into a fresh schema, as a user runs it (a subprocess, verification included), against
+  the raw ceiling: the same rows read with ``sqlite3`` and written with psycopg's binary
+  ``COPY`` into a table of the same columns, identity key and unique constraints, with
+  no checks, no decoding and no verification. Target: >= 50,000 events/s.
+- **export**: ``tidings export --url sqlite:///... --silent`` against
+  ``sqlite-utils rows FILE events --nl``, on the same file, stdout to a file. Target:
+  >= 1.0x sqlite-utils.
+
+The source store is built once per run: a few thousand events published through
+tidings (so payloads, times and ids are encoded as tidings writes them), then repeated
+with the raw driver under new ids and stream names up to the wanted size, so that a
+million events take seconds, not minutes. Rounds alternate the contenders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from .backends import DEFAULT_POSTGRES_URL, RESULTS
+from .machine import describe_machine
+
+__all__ = ["main", "run"]
+
+Record = dict[str, Any]
+
+COPY_TARGET = 50_000
+"""Events per second that ``tidings copy`` must reach (issue 15)."""
+EXPORT_TARGET = 1.0
+"""``tidings export`` ÷ ``sqlite-utils rows --nl``, in events per second (issue 15)."""
+
+_BASE_STREAMS = 100
+_BASE_PER_STREAM = 10
+_CATEGORIES = 10
+
+
+def _bin(name: str) -> str:
+    """A console script of this environment (``tidings``, ``sqlite-utils``)."""
+    found = Path(sys.executable).with_name(name)
+    if not found.exists():
+        raise SystemExit(f"{name} is not installed beside {sys.executable}; run uv sync")
+    return str(found)
+
+
+def build_source(path: Path, events: int) -> int:
+    """A SQLite store of about ``events`` events in 1,000 streams per 100,000 events;
+    returns the exact count."""
+    import tidings
+    from tidings import NewEvent
+
+    base = _BASE_STREAMS * _BASE_PER_STREAM
+    copies = max(1, events // base)
+    with tidings.connect(f"sqlite:///{path}", synchronous="normal") as store:
+        for position in range(_BASE_PER_STREAM):
+            for category in range(_CATEGORIES):
+                per_category = _BASE_STREAMS // _CATEGORIES
+                store.category(category=f"orders{category}").publish(
+                    streams={
+                        f"o{category}-{stream}": [
+                            NewEvent(
+                                name="item-added" if position else "order-placed",
+                                payload={
+                                    "sku": f"SKU-{stream}-{position}",
+                                    "qty": position % 5 + 1,
+                                    "price": 12.5,
+                                    "tags": ["gift", "express"],
+                                    "note": "ünïcode ✓",
+                                },
+                                metadata={"user": f"u{stream}", "correlation": str(uuid.uuid4())},
+                            )
+                        ]
+                        for stream in range(per_category)
+                    }
+                )
+    columns = "category, stream, position, name, payload, metadata, occurred_at, observed_at"
+    with sqlite3.connect(path) as db:
+        # Copy k (from 1) holds the base's streams with suffix (k - 1) % 10, positions
+        # shifted by 10 x ((k - 1) // 10): every stream continues in log order.
+        for copy in range(1, copies):
+            shift = _BASE_PER_STREAM * ((copy - 1) // 10)
+            db.execute(
+                f"INSERT INTO events (id, {columns}, recorded_at) "
+                f"SELECT id || '-{copy}', category, stream || '-{(copy - 1) % 10}', "
+                f"position + {shift}, name, payload, metadata, occurred_at, observed_at, "
+                f"recorded_at + {copy} FROM events WHERE sequence_number <= {base} "
+                "ORDER BY sequence_number"
+            )
+        db.commit()
+        (count,) = db.execute("SELECT count(*) FROM events").fetchone()
+    db.close()
+    return int(count)
+
+
+def _run(command: list[str], out: Path) -> float:
+    """Seconds that ``command`` takes, stdout to ``out``; it must succeed."""
+    started = time.perf_counter()
+    with out.open("wb") as sink:
+        result = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[:2]} failed: {result.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def _schema_url(postgres_url: str, schema: str) -> str:
+    joiner = "&" if "?" in postgres_url else "?"
+    return f"{postgres_url}{joiner}schema={schema}"
+
+
+def _drop(postgres_url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _raw_copy(path: Path, postgres_url: str, schema: str) -> float:
+    """The ceiling: sqlite3 rows to psycopg's binary COPY, nothing else."""
+    import psycopg
+
+    _drop(postgres_url, schema)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(
+            f'CREATE TABLE "{schema}".events (sequence_number bigint GENERATED ALWAYS AS '
+            "IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE, name text NOT NULL, category "
+            "text NOT NULL, stream text NOT NULL, position bigint NOT NULL, payload text NOT "
+            "NULL, metadata text NOT NULL, occurred_at bigint NOT NULL, observed_at bigint "
+            "NOT NULL, recorded_at bigint NOT NULL, UNIQUE (category, stream, position))"
+        )
+    columns = (
+        "id, name, category, stream, position, payload, metadata, occurred_at, observed_at, "
+        "recorded_at"
+    )
+    types = ["text"] * 4 + ["int8", "text", "text"] + ["int8"] * 3
+    started = time.perf_counter()
+    source = sqlite3.connect(path)
+    with psycopg.connect(postgres_url) as conn, conn.cursor() as cursor:
+        rows = source.execute(f"SELECT {columns} FROM events ORDER BY sequence_number")
+        with cursor.copy(f'COPY "{schema}".events ({columns}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types(types)
+            while chunk := rows.fetchmany(10_000):
+                for row in chunk:
+                    copy.write_row(row)
+        conn.commit()
+    source.close()
+    return time.perf_counter() - started
+
+
+def run(events: int, rounds: int, postgres_url: str, work: Path, say: Any) -> Record:
+    """Build the source, then alternate the contenders of each row for ``rounds``."""
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / "source.db"
+    for leftover in work.glob("source.db*"):
+        leftover.unlink()
+    say(f"building a SQLite store of {events:,} events in {source}")
+    started = time.perf_counter()
+    count = build_source(source, events)
+    say(f"  {count:,} events in {time.perf_counter() - started:.1f} s")
+    url = f"sqlite:///{source}"
+    tidings, sqlite_utils = _bin("tidings"), _bin("sqlite-utils")
+    out = work / "out.jsonl"
+    runs: list[Record] = []
+    schema = f"bench_cli_{os.getpid()}"
+    for number in range(rounds):
+        order = ["tidings", "peer"] if number % 2 == 0 else ["peer", "tidings"]
+        for contender in order:
+            if contender == "tidings":
+                command = [tidings, "export", "--url", url, "--silent"]
+            else:
+                command = [sqlite_utils, "rows", str(source), "events", "--nl"]
+            seconds = _run(command, out)
+            lines = sum(1 for _ in out.open("rb"))
+            runs.append(
+                {"row": "export", "contender": contender, "round": number, "seconds": seconds,
+                 "events": lines, "rate": lines / seconds}
+            )
+            say(f"  export {contender:8} round {number}: {lines / seconds:,.0f} events/s")
+        for contender in order:
+            if contender == "tidings":
+                _drop(postgres_url, schema)
+                target = _schema_url(postgres_url, schema)
+                seconds = _run([tidings, "copy", "--from", url, "--to", target, "--silent"], out)
+            else:
+                seconds = _raw_copy(source, postgres_url, schema)
+            runs.append(
+                {"row": "copy", "contender": contender, "round": number, "seconds": seconds,
+                 "events": count, "rate": count / seconds}
+            )
+            say(f"  copy   {contender:8} round {number}: {count / seconds:,.0f} events/s")
+    _drop(postgres_url, schema)
+    out.unlink(missing_ok=True)
+    return {
+        "kind": "cli",
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "events": count,
+        "rounds": rounds,
+        "machine": describe_machine(postgres_url),
+        "runs": runs,
+        "summary": summarise(runs),
+    }
+
+
+def summarise(runs: list[Record]) -> Record:
+    """Medians per row and contender, the ratios and the verdicts."""
+    rates: dict[str, dict[str, float]] = {}
+    for row in ("export", "copy"):
+        for contender in ("tidings", "peer"):
+            found = [r["rate"] for r in runs if r["row"] == row and r["contender"] == contender]
+            rates.setdefault(row, {})[contender] = median(found) if found else 0.0
+    export_ratio = rates["export"]["tidings"] / rates["export"]["peer"]
+    copy_rate = rates["copy"]["tidings"]
+    return {
+        "export": {
+            **rates["export"],
+            "ratio": export_ratio,
+            "target": f">= {EXPORT_TARGET}x sqlite-utils rows --nl",
+            "met": export_ratio >= EXPORT_TARGET,
+        },
+        "copy": {
+            **rates["copy"],
+            "ratio": copy_rate / rates["copy"]["peer"],
+            "target": f">= {COPY_TARGET:,} events/s",
+            "met": copy_rate >= COPY_TARGET,
+        },
+    }
+
+
+def markdown(document: Record) -> str:
+    """The two rows with their verdicts."""
+    summary = document["summary"]
+    export, copy = summary["export"], summary["copy"]
+    machine = document["machine"]
+    verdict = {True: "met", False: "NOT MET"}
+    return "\n".join(
+        [
+            f"Run {document['started']}, {document['events']:,} events, "
+            f"{document['rounds']} rounds; {machine.get('cpu', '?')}, "
+            f"{machine.get('cores', '?')} cores.",
+            "",
+            "| row | tidings | peer | ÷ peer | target | verdict |",
+            "|---|--:|--:|--:|---|---|",
+            f"| `tidings export` to JSON lines (peer: `sqlite-utils rows --nl`) "
+            f"| {export['tidings']:,.0f}/s | {export['peer']:,.0f}/s | {export['ratio']:.2f}x "
+            f"| {export['target']} | {verdict[export['met']]} |",
+            f"| `tidings copy` SQLite → PostgreSQL, verified (peer: raw sqlite3 → COPY) "
+            f"| {copy['tidings']:,.0f}/s | {copy['peer']:,.0f}/s | {copy['ratio']:.2f}x "
+            f"| {copy['target']} | {verdict[copy['met']]} |",
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both rows; print the Markdown report; 1 if a target is not met."""
+    parser = argparse.ArgumentParser(prog="python -m tidings_bench.cli_rows")
+    parser.add_argument("--quick", action="store_true", help="100,000 events, two rounds")
+    parser.add_argument("--events", type=int, help="source size (default 1,000,000)")
+    parser.add_argument("--rounds", type=int, help="rounds per contender (default 3)")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--work", type=Path, help="where the source file goes (a temp dir)")
+    parser.add_argument("--out", type=Path, help="results JSON; the Markdown goes beside it")
+    options = parser.parse_args(argv)
+    events = options.events or (100_000 if options.quick else 1_000_000)
+    rounds = options.rounds or (2 if options.quick else 3)
+    mode = "quick" if options.quick else "full"
+    work = options.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"tidings-cli-bench-{os.getpid()}"
+    try:
+        document = run(events, rounds, options.postgres_url, work, _say)
+    finally:
+        if options.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    document["mode"] = mode
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = options.out or RESULTS / f"cli-{mode}-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    report = out.with_suffix(".md")
+    report.write_text(markdown(document))
+    print(report.read_text())
+    print(f"results: {out} and {report}", file=sys.stderr)
+    summary = document["summary"]
+    return 0 if summary["export"]["met"] and summary["copy"]["met"] else 1
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

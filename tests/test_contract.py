@@ -18,7 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT = REPO / "docs" / "contract.md"
 SUITES = REPO / "packages" / "testkit" / "src" / "tidings_testkit" / "suites"
-RULE_COUNT = 27
+RULE_COUNT = 29
 
 RULE_HEADING = re.compile(r"^### Rule (\d+): \S.*$")
 ANY_RULE_HEADING = re.compile(r"^#{1,6}\s*Rule\b", re.IGNORECASE)
@@ -213,7 +213,7 @@ def test_the_checker_reports_every_kind_of_problem() -> None:
     sections[15] = "Tests: [ModelSuite.test_identifiers_are_values](../README.md)"
     text = _document(sections)
     text += "\n### Rule 7: again\n\nTests:\n- " + GOOD_TEST + "\n"
-    text += "\n### Rule 28: beyond\n\nTests:\n- " + GOOD_TEST + "\n"
+    text += f"\n### Rule {RULE_COUNT + 1}: beyond\n\nTests:\n- " + GOOD_TEST + "\n"
     text += "\n## Rule 16 - wrong heading\n"
     problems = check_contract(text, CONTRACT.parent)
 
@@ -222,7 +222,7 @@ def test_the_checker_reports_every_kind_of_problem() -> None:
 
     assert reported("rule 5 is missing")
     assert reported("rule 7 appears 2 times")
-    assert reported("rule 28 is not one of 1..27")
+    assert reported(f"rule {RULE_COUNT + 1} is not one of 1..{RULE_COUNT}")
     assert reported("malformed rule heading: '## Rule 16 - wrong heading'")
     assert reported("rule 9 has no Tests: line")
     assert reported("rule 10 links no test")

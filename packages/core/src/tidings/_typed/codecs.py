@@ -7,7 +7,7 @@ Pydantic, and a dataclass-only application does not need it installed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from tidings._model.jsonvalues import JsonValue, decode_json, normalise_json
@@ -43,16 +43,20 @@ def is_pydantic_model(kind: object) -> bool:
 class PydanticCodec:
     """A Pydantic v2 model: ``model_dump(mode="json")`` out, ``model_validate_json`` in."""
 
-    __slots__ = ("kind",)
+    __slots__ = ("kind", "load_json")
 
     def __init__(self, kind: Any) -> None:
         self.kind = kind
+        # The model's own validator, called directly: what model_validate_json calls,
+        # without the per-call overhead of the class method.
+        validator = getattr(kind, "__pydantic_validator__", None)
+        validate = getattr(validator, "validate_json", None)
+        self.load_json: Callable[[str], Any] = (
+            validate if callable(validate) else kind.model_validate_json
+        )
 
     def dump(self, instance: Any, field: str) -> JsonValue:
         return normalise_json(instance.model_dump(mode="json"), field)
-
-    def load_json(self, text: str) -> Any:
-        return self.kind.model_validate_json(text)
 
     def load(self, value: JsonValue) -> Any:
         return self.kind.model_validate(value)

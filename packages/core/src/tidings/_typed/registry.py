@@ -42,6 +42,9 @@ VERSION_KEY = "tidings:schema_version"
 """The metadata key that stores a typed event's schema version (absent means 1)."""
 
 _VERSION_MARK = f'"{VERSION_KEY}"'
+_VERSION_PREFIX = '{"' + VERSION_KEY + '":'
+"""How the metadata of every typed event starts (the version key is written first), so
+its version is read without decoding the metadata."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,22 @@ class TypedEvent(Generic[T]):
     @property
     def recorded_at(self) -> datetime:
         return self.stored.recorded_at
+
+
+_new = object.__new__
+_set_stored, _set_data, _set_version = (
+    TypedEvent.__dict__[name].__set__ for name in ("stored", "data", "version")
+)
+
+
+def typed_event(stored: StoredEvent, data: Any, version: int) -> TypedEvent[Any]:
+    """A :class:`TypedEvent` built without the frozen dataclass's checked setters (the
+    hot path of typed reads)."""
+    typed: TypedEvent[Any] = _new(TypedEvent)
+    _set_stored(typed, stored)
+    _set_data(typed, data)
+    _set_version(typed, version)
+    return typed
 
 
 class EventTypes:
@@ -223,7 +242,7 @@ class EventTypes:
         return NewEvent(
             name=entry.name,
             payload=entry.codec.dump(data, f"{field}.payload"),
-            metadata={**extra, VERSION_KEY: entry.version},
+            metadata={VERSION_KEY: entry.version, **extra},
             occurred_at=occurred_at,  # type: ignore[arg-type]
             observed_at=observed_at,  # type: ignore[arg-type]
             id=id,
@@ -249,7 +268,8 @@ class EventTypes:
             raise UnknownEventTypeError(
                 event.name, "no type is registered for this name (pass on_unknown='untyped')"
             )
-        return TypedEvent(event, *self._data(entry, event))
+        data, version = self._data(entry, event)
+        return typed_event(event, data, version)
 
     def data_of(self, event: StoredEvent) -> Any:
         """The typed payload of ``event`` (for projector handlers)."""
@@ -298,8 +318,14 @@ class EventTypes:
 
 def stored_version(event: StoredEvent) -> int:
     """The schema version stored in ``event``'s metadata (1 when absent); the metadata
-    is decoded only if its text mentions the version key."""
-    if _VERSION_MARK not in event.metadata_json:
+    is decoded only if its text mentions the version key elsewhere than first."""
+    text = event.metadata_json
+    if text.startswith(_VERSION_PREFIX):
+        end = len(_VERSION_PREFIX)
+        digits = text[end : end + 4].partition(",")[0].partition("}")[0]
+        if digits.isdigit() and digits.isascii() and digits[0] != "0":
+            return int(digits)
+    if _VERSION_MARK not in text:
         return 1
     metadata = event.metadata
     version = metadata.get(VERSION_KEY, 1) if isinstance(metadata, dict) else 1

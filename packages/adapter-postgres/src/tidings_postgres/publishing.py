@@ -1,9 +1,12 @@
 """A publish as a sans-IO plan: attempts, retries resolved by event id, and outcomes.
 
 :func:`publish_plan` yields one attempt plan per attempt; each face runs an attempt on
-one pooled connection and sends back its outcome. Built-in conditions take the fast
-path, one call of the append function in autocommit; custom conditions take the general
-path, checked in Python inside a transaction that holds the ordering lock.
+one pooled connection and sends back its outcome. One batch with a built-in condition
+and no caller ids takes the shortest path, one statement in autocommit (it stores nothing
+when its snapshot was stale, and the attempt goes on to the append function). Built-in
+conditions take the fast path, one call of the append function in autocommit; custom
+conditions take the general path, checked in Python inside a transaction that holds the
+ordering lock.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from tidings.adapters import (
     StorageError,
     StoredEvent,
     StreamBatch,
+    assign_ids,
+    encode_json,
     match_retry,
+    stored_batch,
 )
-from tidings_postgres.arrays import Texts
-from tidings_postgres.conditions import compile_condition
+from tidings_postgres.arrays import Bigints, Texts, Timestamps
+from tidings_postgres.conditions import CompiledCondition, compile_condition
 from tidings_postgres.plans import Plan, Rows, Statement, in_transaction
 from tidings_postgres.rows import OutcomeRow, PublishCall, decode_event, stored_events
 from tidings_postgres.statements import Statements
@@ -30,6 +36,7 @@ __all__ = ["ATTEMPTS", "Existing", "Outcome", "publish_plan"]
 ATTEMPTS = 5
 """Publish attempts: each further one follows a retry resolved by event id."""
 _ID_CONSTRAINT = "events_id_key"
+_POSITION_CONSTRAINT = "events_stream_position_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,10 @@ def _attempt(statements: Statements, level: str, batches: list[StreamBatch]) -> 
     ready = [condition for condition in compiled if condition is not None]
     try:
         if len(ready) == len(compiled):
+            if len(batches) == 1 and batches[0].events and not batches[0].ids:
+                stored = yield from _append_one(statements, level, batches[0], ready[0])
+                if stored is not None:
+                    return [stored]
             call = PublishCall.build(batches, ready)
             rows = yield Statement(statements.publish, call.parameters(level))
             return outcome(call, rows)
@@ -102,6 +113,42 @@ def _attempt(statements: Statements, level: str, batches: list[StreamBatch]) -> 
         # A concurrent writer at a finer ordering level stored one of our ids first;
         # the next attempt sees it and resolves the retry.
         return Existing(())
+
+
+def _append_one(
+    statements: Statements, level: str, batch: StreamBatch, condition: CompiledCondition
+) -> Plan[list[StoredEvent] | None]:
+    """Store one batch in one statement; None when its snapshot may have been stale
+    (the condition looked unmet, or a writer took the next position), having stored
+    nothing, so that the caller asks the append function, which reads after the lock."""
+    ids = assign_ids(batch.events)
+    events = batch.events
+    stream = batch.stream
+    parameters = {
+        "level": level,
+        "category": stream.category,
+        "stream": stream.stream,
+        "streams": Texts([stream.stream]),
+        "ids": Texts(ids),
+        "names": Texts([event.name for event in events]),
+        "payloads": Texts([encode_json(event.payload) for event in events]),
+        "metadata": Texts([encode_json(event.metadata) for event in events]),
+        "occurred": Timestamps([event.occurred_at for event in events]),
+        "observed": Timestamps([event.observed_at for event in events]),
+        "empty_ok": condition.empty_ok,
+        "any_position": condition.any_position,
+        "positions": Bigints(sorted(condition.positions)),
+    }
+    try:
+        rows = yield Statement(statements.append_one, parameters)
+    except pg_errors.UniqueViolation as error:
+        if error.diag.constraint_name != _POSITION_CONSTRAINT:
+            raise
+        return None
+    if not rows:
+        return None
+    numbers = {row[0]: (row[1], row[2]) for row in rows}
+    return stored_batch(batch, ids, [numbers[event_id] for event_id in ids], rows[0][3])
 
 
 def _general_path(statements: Statements, level: str, batches: list[StreamBatch]) -> Plan[Outcome]:

@@ -26,6 +26,32 @@ _PUBLISH = (
     " %b::bigint[], %b::integer[], %b::text[], %b::integer[], %b::text[], %b::text[],"
     " %b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[])"
 )
+# One batch with a built-in condition, in one statement and without the append
+# function: the ordering lock, then the stream's last position, then the insert, whose
+# sequence numbers and ``recorded_at`` are drawn after the lock. The statement's snapshot
+# predates the lock, so the last position read may be stale: then the insert at the
+# next position breaks the stream's unique key (a writer took it), or the condition
+# looks unmet and no row comes back. Either way nothing is stored, and the caller asks
+# the append function, which reads after the lock. Measured with pgbench: the function
+# costs about 1.4x an autocommitted INSERT on the server, this statement about 1.05x.
+_APPEND_ONE = (
+    "WITH locked AS MATERIALIZED"
+    " (SELECT {s}.take_locks(%(level)b, %(category)b, %(streams)b::text[])),"
+    " head AS MATERIALIZED (SELECT coalesce((SELECT e.position FROM {s}.events AS e"
+    " WHERE e.category = %(category)b AND e.stream = %(stream)b"
+    " ORDER BY e.position DESC LIMIT 1), -1) AS last, clock_timestamp() AS now FROM locked)"
+    " INSERT INTO {s}.events AS e (id, name, category, stream, position, payload, metadata,"
+    " occurred_at, observed_at, recorded_at)"
+    " SELECT u.id, u.name, %(category)b, %(stream)b, head.last + u.n, u.payload, u.metadata,"
+    " u.occurred, u.observed, head.now"
+    " FROM head, unnest(%(ids)b::text[], %(names)b::text[], %(payloads)b::text[],"
+    " %(metadata)b::text[], %(occurred)b::timestamptz[], %(observed)b::timestamptz[])"
+    " WITH ORDINALITY AS u(id, name, payload, metadata, occurred, observed, n)"
+    " WHERE CASE WHEN head.last < 0 THEN %(empty_ok)b::boolean"
+    " ELSE %(any_position)b::boolean OR head.last = ANY(%(positions)b::bigint[]) END"
+    " ORDER BY u.n"
+    " RETURNING e.id, e.position, e.sequence_number, e.recorded_at"
+)
 
 
 def scope_parameters(target: Identifier) -> dict[str, object]:
@@ -41,6 +67,9 @@ class Statements:
 
     publish: str
     """One call of the append function: lock, retry check, conditions, insert."""
+    append_one: str
+    """One batch without caller ids, in one statement; may read a stale last position,
+    and then stores nothing (see ``_APPEND_ONE``)."""
     take_locks: str
     """The ordering lock alone, for the general path of custom conditions."""
     existing_ids: str
@@ -106,6 +135,7 @@ class Statements:
         }
         return cls(
             publish=render_query(_PUBLISH, schema),
+            append_one=render_query(_APPEND_ONE, schema),
             take_locks=render_query("SELECT {s}.take_locks(%s, %s, %s::text[])", schema),
             existing_ids=render_query(f"{select} WHERE id = ANY(%s::text[])", schema),
             last_event=render_query(

@@ -107,3 +107,72 @@ def test_verbose_cli_never_shows_a_password(invoke: Invoke, schemas: SchemaFacto
     failed = invoke("-vv", "read", "--url", url.replace(":5432/", ":1/"))
     assert failed.exit_code == 1
     assert SECRET not in failed.stderr + failed.stdout
+
+
+def test_postgres_records_schema_changes_and_timed_statements(
+    caplog: pytest.LogCaptureFixture, schemas: SchemaFactory
+) -> None:
+    name = schemas.name()
+    server = schemas.server_url.replace("postgres@", f"postgres:{SECRET}@", 1)
+    url = f"{server}?schema={name}"
+    with caplog.at_level(logging.DEBUG, logger="tidings"):
+        with tidings.connect(url) as store:
+            store.stream(category="c", stream="s").publish(
+                events=[tidings.NewEvent(name="x", payload={"card": "4111-payload"})]
+            )
+            store.log().read()
+        with tidings.connect(url):  # the schema exists now: no record of a change
+            pass
+    records = [r for r in caplog.records if r.name == "tidings.postgres"]
+    info = [r.getMessage() for r in records if r.levelname == "INFO"]
+    assert info == [f"created schema {name!r} at version 3"]
+    statements = [r.getMessage() for r in records if r.levelname == "DEBUG"]
+    assert any(" ms, 1 rows, " in line and "FROM" in line for line in statements)
+    assert any(line.endswith(": COMMIT") for line in statements)
+    assert SECRET not in caplog.text
+    assert "4111-payload" not in caplog.text  # parameters are counted, never shown
+
+
+def test_postgres_records_an_upgrade(
+    caplog: pytest.LogCaptureFixture, schemas: SchemaFactory
+) -> None:
+    name = schemas.name()
+    url = schemas.url(name)
+    tidings.connect(url).close()
+    with schemas.connect() as conn:
+        conn.execute(f'UPDATE "{name}".schema_version SET version = 2')
+    with caplog.at_level(logging.INFO, logger="tidings.postgres"):
+        tidings.connect(url).close()
+    assert [r.getMessage() for r in caplog.records if r.name == "tidings.postgres"] == [
+        f"upgraded schema {name!r} from version 2 to 3"
+    ]
+
+
+def test_sqlite_records_schema_creation_statements_and_publishes(
+    caplog: pytest.LogCaptureFixture, sqlite_url: str
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="tidings"), tidings.connect(sqlite_url) as store:
+        store.stream(category="c", stream="s").publish(
+            events=[tidings.NewEvent(name="x", payload={"card": "4111-payload"})]
+        )
+    records = [r for r in caplog.records if r.name == "tidings.sqlite"]
+    info = [r.getMessage() for r in records if r.levelname == "INFO"]
+    assert info == [f"created table 'events' in {sqlite_url} at schema version 2"]
+    debug = [r.getMessage() for r in records if r.levelname == "DEBUG"]
+    assert any(line.startswith(f'{sqlite_url}: INSERT INTO "events"') for line in debug)
+    assert any(
+        line.startswith(f"{sqlite_url}: published 1 events to 1 streams in ") for line in debug
+    )
+    assert "4111-payload" not in caplog.text  # literals are shown as ?
+
+
+def test_the_adapter_loggers_are_silent_by_default(sqlite_url: str) -> None:
+    code = (
+        "import logging, sys, tidings; "
+        "logging.basicConfig(stream=sys.stdout, level=logging.WARNING); "
+        f"tidings.connect({sqlite_url!r}).close(); print('done')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "done\n"

@@ -54,6 +54,7 @@ from tidings_postgres.arrays import ARRAY_TYPES
 from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
 from tidings_postgres.connection import Connection, Server, Watchdog, failures
 from tidings_postgres.inspection import existing_schema_plan, statistics_plan
+from tidings_postgres.logs import statement_done, statement_started
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
@@ -81,8 +82,11 @@ Transact = Callable[[Plan[bool]], bool]
 
 def fetch(conn: Connection, statement: Statement) -> Rows:
     """Send one statement; its rows, or none for a statement that returns none."""
+    started = statement_started()
     cursor = conn.execute(statement.sql, statement.params, binary=statement.binary)
-    return cursor.fetchall() if returns_rows(cursor.pgresult) else []
+    rows = cursor.fetchall() if returns_rows(cursor.pgresult) else []
+    statement_done(statement, started, len(rows))
+    return rows
 
 
 def send(conn: Connection, effect: Statement | Copy) -> Rows:

@@ -58,6 +58,7 @@ from tidings_postgres.async_notifications import (
     notify_statement,
 )
 from tidings_postgres.inspection import existing_schema_plan, statistics_plan
+from tidings_postgres.logs import statement_done, statement_started
 from tidings_postgres.migrations import schema_plan
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
@@ -90,8 +91,11 @@ Transact = Callable[[Plan[bool]], Awaitable[bool]]  # async-only
 
 async def afetch(conn: AsyncConnection, statement: Statement) -> Rows:
     """Send one statement; its rows, or none for a statement that returns none."""
+    started = statement_started()
     cursor = await conn.execute(statement.sql, statement.params, binary=statement.binary)
-    return await cursor.fetchall() if returns_rows(cursor.pgresult) else []
+    rows = await cursor.fetchall() if returns_rows(cursor.pgresult) else []
+    statement_done(statement, started, len(rows))
+    return rows
 
 
 async def async_send(conn: AsyncConnection, effect: Statement | Copy) -> Rows:

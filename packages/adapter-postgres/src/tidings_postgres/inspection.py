@@ -57,4 +57,3 @@ def statistics_plan(schema: str) -> Plan[StoreStatistics]:
         schema_version=None if version is None else int(version),
         size_bytes=None if size is None else int(size),
     )
-

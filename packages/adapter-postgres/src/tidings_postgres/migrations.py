@@ -10,6 +10,7 @@ import psycopg
 from tidings.adapters import (
     ConfigurationError,
 )
+from tidings_postgres.logs import schema_changed
 from tidings_postgres.plans import Plan, Statement, in_transaction
 from tidings_postgres.schema import SCHEMA_VERSION, ddl, render, render_query
 
@@ -31,7 +32,8 @@ def schema_version_plan(schema: str) -> Plan[int | None]:
     return found[0][0] if found else None
 
 
-def _migrate(schema: str) -> Plan[None]:
+def _migrate(schema: str) -> Plan[tuple[bool, int | None]]:
+    """Bring the schema to this version; whether it changed it, and from which version."""
     version = yield from schema_version_plan(schema)
     if version is not None and version > SCHEMA_VERSION:
         raise ConfigurationError(
@@ -39,7 +41,7 @@ def _migrate(schema: str) -> Plan[None]:
             f"tidings-postgres supports ({SCHEMA_VERSION}); upgrade tidings-postgres"
         )
     if version == SCHEMA_VERSION:
-        return
+        return False, version
     yield Statement(ddl(schema, after=version or 0).encode())
     yield Statement(
         render_query(
@@ -47,6 +49,7 @@ def _migrate(schema: str) -> Plan[None]:
         ),
         [SCHEMA_VERSION],
     )
+    return True, version
 
 
 def schema_plan(schema: str) -> Plan[None]:
@@ -64,7 +67,9 @@ def schema_plan(schema: str) -> Plan[None]:
     key = [f"tidings:{schema}:schema"]
     yield Statement(_LOCK, key)
     try:
-        yield from in_transaction(_migrate(schema))
+        changed, before = yield from in_transaction(_migrate(schema))
     finally:
         with suppress(psycopg.Error):  # a lost session has released it already
             yield Statement(_UNLOCK, key)
+    if changed:  # committed: another process may have done it meanwhile
+        schema_changed(schema, before, SCHEMA_VERSION)

@@ -29,6 +29,7 @@ from tidings_sqlite.connections import ConnectionPool, open_database
 from tidings_sqlite.errors import translate_error, translating
 from tidings_sqlite.inspection import statistics
 from tidings_sqlite.location import Location, locate
+from tidings_sqlite.logs import publish_done, publish_started
 from tidings_sqlite.options import SQLiteOptions
 from tidings_sqlite.projections import SQLiteProjectionStorage
 from tidings_sqlite.reading import latest_event, scan_events
@@ -137,12 +138,15 @@ class SQLiteAdapter(StorageAdapter):
                 f"busy_timeout={self.options.busy_timeout}s; nothing was written. "
                 "Retry, raise busy_timeout, or reduce write contention"
             )
+        started = publish_started()
         try:
             with self._write_pool.connection() as db:
                 connection = db.conn
-                return in_write_transaction(
+                stored = in_write_transaction(
                     connection, append, connection, self._statements, batches
                 )
+            publish_done(self.location.describe(), started, sum(map(len, stored)), len(stored))
+            return stored
         except sqlite3.Error as error:
             raise translate_error(
                 error,

@@ -21,6 +21,7 @@ from tidings.adapters import (
     StoreClosedError,
 )
 from tidings_sqlite.location import Location
+from tidings_sqlite.logs import trace_statements
 from tidings_sqlite.options import SQLiteOptions
 
 __all__ = ["ConnectionPool", "open_database"]
@@ -50,6 +51,7 @@ def open_database(location: Location, options: SQLiteOptions) -> Database:
         uri=uri,
     )
     try:
+        trace_statements(connection, location.describe())
         connection.execute(f"PRAGMA synchronous = {options.synchronous.name}")
         return Database(
             connection,

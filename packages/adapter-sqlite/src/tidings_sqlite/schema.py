@@ -17,6 +17,7 @@ from tidings.adapters import (
     StorageError,
 )
 from tidings_sqlite.location import Location
+from tidings_sqlite.logs import schema_changed
 from tidings_sqlite.projection_statements import PROJECTION_COLUMNS, ProjectionNames
 from tidings_sqlite.rows import COLUMNS
 from tidings_sqlite.statements import IndexNames
@@ -116,9 +117,13 @@ def ensure_schema(db: Database, location: Location, table: str) -> None:
         _use_wal(db, location)
         return
     _use_wal(db, location)
+    before = None
     with write_transaction(db.conn):
         if _pending(db, migrations, location, table):
+            before = schema_version(db, table)
             migrations.apply(db)
+    if before is not None:
+        schema_changed(location.describe(), table, before, SCHEMA_VERSION)
 
 
 def _pending(db: Database, migrations: Migrations, location: Location, table: str) -> bool:

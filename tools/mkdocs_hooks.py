@@ -1,8 +1,9 @@
 """MkDocs hooks for the tidings docs site (``mkdocs.yml`` names this file).
 
-- Every page in ``docs/guides/`` joins the "How-to guides" section of the nav, so a new
-  guide needs no edit of ``mkdocs.yml`` (and ``validation.omitted_files: warn`` makes any
-  other page left out of the nav fail the strict build).
+- Every page in ``docs/guides/`` joins the "How-to guides" section of the nav, and every
+  page in ``docs/design/`` a "Design notes" section, so a new guide needs no edit of
+  ``mkdocs.yml`` (and ``validation.omitted_files: warn`` makes any other page left out
+  of the nav fail the strict build).
 - ``<!-- include: path/from/repo/root.md -->`` inserts that file (the benchmark results
   live in ``benchmarks/README.md``), its relative links made relative to the repo root.
 - A relative link to a file outside ``docs/`` (a test, a package's README, a source
@@ -22,8 +23,11 @@ from typing import Any
 log = logging.getLogger("mkdocs.plugins.tidings")
 
 ROOT = Path(__file__).resolve().parents[1]
+"""The repository; ``on_config`` sets it (and DOCS) from the config file's place."""
 DOCS = ROOT / "docs"
-GUIDES_SECTION = "How-to guides"
+AUTO_SECTIONS = {"How-to guides": "guides", "Design notes": "design"}
+"""Nav sections that list every page of a docs folder, after any listed explicitly."""
+BEFORE = "API reference"
 INCLUDE = re.compile(r"^<!--\s*include:\s*(?P<path>\S+)\s*-->\s*$", re.MULTILINE)
 LINK = re.compile(r"(?P<bang>!?)\[(?P<text>[^\]\n]*)\]\((?P<target>[^)\s]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -37,7 +41,11 @@ def _title(path: Path) -> str:
 
 
 def on_config(config: Any) -> Any:
-    """Add every ``docs/guides/*.md`` page to the how-to section, sorted by file name."""
+    """Add every page of the folders in ``AUTO_SECTIONS`` to its section, sorted by file
+    name; a section that ``mkdocs.yml`` lacks is added before the API reference."""
+    global ROOT, DOCS
+    ROOT = Path(config["config_file_path"]).resolve().parent
+    DOCS = Path(config["docs_dir"]).resolve()
     nav = config.get("nav") or []
     listed = {
         value
@@ -49,16 +57,20 @@ def on_config(config: Any) -> Any:
         if isinstance(entry, dict)
         for value in entry.values()
     }
-    for section in nav:
-        if isinstance(section, dict) and GUIDES_SECTION in section:
-            entries = section[GUIDES_SECTION]
-            for page in sorted((DOCS / "guides").glob("*.md")):
-                relative = page.relative_to(DOCS).as_posix()
-                if relative not in listed:
-                    entries.append({_title(page): relative})
-            break
-    else:
-        log.warning("mkdocs.yml has no %r section for docs/guides/", GUIDES_SECTION)
+    for title, folder in AUTO_SECTIONS.items():
+        pages = [
+            {_title(page): page.relative_to(DOCS).as_posix()}
+            for page in sorted((DOCS / folder).glob("*.md"))
+            if page.relative_to(DOCS).as_posix() not in listed
+        ]
+        section = next((s for s in nav if isinstance(s, dict) and title in s), None)
+        if section is not None:
+            section[title].extend(pages)
+        elif pages:
+            at = next(
+                (i for i, s in enumerate(nav) if isinstance(s, dict) and BEFORE in s), len(nav)
+            )
+            nav.insert(at, {title: pages})
     return config
 
 

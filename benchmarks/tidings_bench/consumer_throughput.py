@@ -25,6 +25,7 @@ import tidings
 from tidings import NewEvent, Projector
 
 from .backends import Places, Row
+from .horizon import HorizonWatch
 from .peer_projection import load_peer_events, peer_environment, run_peer_projection
 from .workload import CATEGORY, payload, stream_name
 
@@ -92,7 +93,8 @@ def measure_consumer_throughput(
             for index in range(rounds):
                 shift = index % len(labels)
                 for label in labels[shift:] + labels[:shift]:
-                    seconds, counts, extra = runs[label](index)
+                    with HorizonWatch(mine.postgres_url) as watch:
+                        seconds, counts, extra = runs[label](index)
                     record = {
                         "part": "throughput",
                         "contender": label,
@@ -101,6 +103,7 @@ def measure_consumer_throughput(
                         "seconds": seconds,
                         "rate": total / seconds,
                         "counts_ok": counts == expected,
+                        "oldest_transaction_s": watch.oldest,
                         **extra,
                     }
                     records.append(record)

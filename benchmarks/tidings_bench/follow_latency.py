@@ -25,6 +25,7 @@ or a bare subscription (``scope.subscribe``, iterated); rounds alternate between
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 import time
@@ -36,6 +37,7 @@ import tidings
 from tidings import NewEvent, StoredEvent
 
 from .backends import Location, Places, Row
+from .horizon import HorizonWatch
 from .stats import median, percentile
 from .workload import CATEGORY, payload
 
@@ -93,6 +95,13 @@ CASES = {
 }
 
 
+def _watch(location: Location) -> contextlib.AbstractContextManager[HorizonWatch | None]:
+    """A horizon watch on PostgreSQL; nothing elsewhere."""
+    if location.postgres_url:
+        return HorizonWatch(location.postgres_url)
+    return contextlib.nullcontext()
+
+
 def _url(case: LatencyCase, location: Location) -> str:
     url = location.tidings_url()
     if case.options:
@@ -117,7 +126,9 @@ def measure_latency(
             location = places.fresh(case.row)
             try:
                 per_writer = max(events // case.writers, 1)
-                record = _round(case, follower, _url(case, location), per_writer)
+                with _watch(location) as watch:
+                    record = _round(case, follower, _url(case, location), per_writer)
+                record["oldest_transaction_s"] = watch.oldest if watch else float("nan")
             finally:
                 places.discard(location)
             record["round"] = index

@@ -48,6 +48,7 @@ APPLICATION_API = [
     "Ordering",
     "OutcomeUnknownError",
     "Page",
+    "PluginNameWarning",
     "Projection",
     "ProjectionConsumer",
     "ProjectionStore",

@@ -1,9 +1,10 @@
 """The plugin variables seen from the command line (issue 15, item 5): a disabled
 adapter is reported as installed but disabled, naming the variable; a misspelt name in
-either variable is a one-line warning."""
+either variable is a one-line error (exit status 1), where the library only warns."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .conftest import run_script
@@ -32,11 +33,30 @@ def test_an_adapter_left_out_of_the_load_list_says_so() -> None:
     )
 
 
-def test_a_misspelt_plugin_name_is_a_one_line_warning() -> None:
-    result = run_script(["demo", "--url", "memory://"], env={"TIDINGS_DISABLE_PLUGINS": "sqlit"})
+def test_a_misspelt_plugin_name_is_a_one_line_error() -> None:
+    for variable in ("TIDINGS_DISABLE_PLUGINS", "TIDINGS_LOAD_PLUGINS"):
+        result = run_script(["demo", "--url", "memory://"], env={variable: "sqlit,memory"})
+        assert result.returncode == 1, result.stderr
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(f"Error: {variable} names 'sqlit', but no installed plugin")
+        assert "did you mean 'sqlite'?" in lines[0]
+        assert "Installed plugins: " in lines[0]
+
+
+def test_the_library_only_warns_about_a_misspelt_plugin_name() -> None:
+    import subprocess
+    import sys
+
+    code = "import tidings; tidings.connect('memory://').close(); print('opened')"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TIDINGS_DISABLE_PLUGINS": "sqlit"},
+    )
     assert result.returncode == 0, result.stderr
-    warning = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
-    assert len(warning) == 1
-    assert "TIDINGS_DISABLE_PLUGINS names 'sqlit'" in warning[0]
-    assert "did you mean 'sqlite'?" in warning[0]
-    assert "registry.py" not in result.stderr  # no source location, no source line
+    assert result.stdout == "opened\n"
+    assert "PluginNameWarning" in result.stderr

@@ -1,9 +1,11 @@
 """The ``tidings`` command group: its global options and how any command ends.
 
-Exit statuses: 0 for success, 1 for a runtime error (one ``Error:`` line, no traceback
-unless ``--debug``), 2 for a usage error (click's), 130 after Ctrl-C and 141 when the
-reader of stdout goes away (``tidings export | head``), as for other Unix tools, and
-without a traceback in either case.
+Exit statuses: 0 for success; 1 for a runtime error (one ``Error:`` line, no traceback
+unless ``--debug``), which includes a name in ``TIDINGS_LOAD_PLUGINS`` or
+``TIDINGS_DISABLE_PLUGINS`` that no installed plugin has (the library only warns); 2
+for a usage error (click's); 130 after Ctrl-C and 141 when the reader of stdout goes
+away (``tidings export | head``), as for other Unix tools, and without a traceback in
+either case.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, TextIO
 
 import click
 
-from tidings import TidingsError
+from tidings import PluginNameWarning, TidingsError
 from tidings_cli.common import CommandError, verbose_option
 
 __all__ = ["TidingsGroup", "cli"]
@@ -46,6 +48,7 @@ class TidingsGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            warnings.simplefilter("error", PluginNameWarning)
             warnings.showwarning = _show_warning
             return self._invoke(ctx)
 
@@ -54,7 +57,7 @@ class TidingsGroup(click.Group):
             result = super().invoke(ctx)
             sys.stdout.flush()  # here, so that a closed pipe is seen while we can handle it
             return result
-        except TidingsError as error:
+        except (TidingsError, PluginNameWarning) as error:
             if ctx.meta.get(_DEBUG_KEY):
                 raise
             raise CommandError(" ".join(str(error).split())) from error

@@ -50,7 +50,7 @@ from tidings._model.identifiers import (
 )
 from tidings._model.projection import Projection, Projector
 from tidings._model.state import State
-from tidings._plugins.registry import AdapterInfo, default_registry
+from tidings._plugins.registry import AdapterInfo, PluginNameWarning, default_registry
 from tidings._plugins.url import URL, make_url
 from tidings._protocol.capabilities import Capability, Ordering
 from tidings._query.model import Cursor, Filter, Page, Query, Sort, field
@@ -117,6 +117,7 @@ __all__ = [
     "Ordering",
     "OutcomeUnknownError",
     "Page",
+    "PluginNameWarning",
     "Projection",
     "ProjectionConsumer",
     "ProjectionStore",

@@ -137,6 +137,8 @@ def test_import_reads_stdin_and_minimal_lines(invoke: Invoke, sqlite_url: str) -
         ('{"name": "x", "category": "c", "stream": "s", "occurred_at": "soon"}', "line 2: occ"),
         ('{"name": "x", "category": "c", "stream": "s", "occurred_at": "2020-01-01"}', "line 2"),
         ('{"name": "", "category": "c", "stream": "s"}', "line 2: "),
+        ('{"name": "x", "category": "c", "stream": "s", "colour": 1}', "unknown keys 'colour'"),
+        ('{"name": "x", "category": "c", "stream": "s", "payload": {"a": NaN}}', "line 2: "),
     ],
 )
 def test_import_names_the_bad_line(

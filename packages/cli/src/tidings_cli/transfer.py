@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime
-from typing import IO, Any
+from typing import IO
 
 import click
 
@@ -113,23 +112,16 @@ def export(
     echo_err(f"exported {count} events from {chosen} to {where}")
 
 
-def _time(data: dict[str, Any], name: str, line: int) -> datetime | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise CommandError(f"line {line}: {name} must be an ISO 8601 string, got {value!r}")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"line {line}: {name} {value!r} is not an ISO 8601 time such as "
-            "2024-05-01T12:00:00+00:00"
-        ) from None
+_NEW_EVENT_KEYS = ("id", "name", "payload", "metadata", "occurred_at", "observed_at")
+"""The keys of :meth:`tidings.NewEvent.to_dict`: what ``import`` publishes."""
+
+_STORED_KEYS = ("category", "stream", "position", "sequence_number", "recorded_at")
+"""The other keys of :meth:`tidings.StoredEvent.to_dict`: where the event was stored."""
 
 
 def parse_line(text: str, line: int) -> tuple[StreamKey, NewEvent, int | None]:
-    """One line of the export format: the stream, the event and its position there."""
+    """One line of the export format (:meth:`tidings.StoredEvent.to_dict`'s shape): the
+    stream, the event (through :meth:`tidings.NewEvent.from_dict`) and its position."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -142,19 +134,18 @@ def parse_line(text: str, line: int) -> tuple[StreamKey, NewEvent, int | None]:
             f"line {line}: missing {', '.join(missing)}; each line needs at least name, "
             "category and stream (see `tidings export --help`)"
         )
-    position = data.get("position")
+    unknown = sorted(set(data) - {*_NEW_EVENT_KEYS, *_STORED_KEYS})
+    if unknown:
+        raise CommandError(
+            f"line {line}: unknown keys {', '.join(map(repr, unknown))}; a line holds an "
+            f"event as `tidings export` writes it: {', '.join((*_NEW_EVENT_KEYS, *_STORED_KEYS))}"
+        )
     try:
         identifier = StreamIdentifier(data["category"], data["stream"])
-        event = NewEvent(
-            id=data.get("id"),
-            name=data["name"],
-            payload=data.get("payload", {}),
-            metadata=data.get("metadata", {}),
-            occurred_at=_time(data, "occurred_at", line),  # type: ignore[arg-type]
-            observed_at=_time(data, "observed_at", line),  # type: ignore[arg-type]
-        )
+        event = NewEvent.from_dict({key: data[key] for key in _NEW_EVENT_KEYS if key in data})
     except ValidationError as error:
         raise CommandError(f"line {line}: {error}") from None
+    position = data.get("position")
     if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         position = None
     return identifier.keys, event, position

@@ -76,6 +76,10 @@ PAIRS: tuple[tuple[str, str], ...] = (
         "packages/adapter-postgres/src/tidings_postgres/async_bound.py",
         "packages/adapter-postgres/src/tidings_postgres/bound.py",
     ),
+    (
+        "packages/adapter-postgres/src/tidings_postgres/async_notifications.py",
+        "packages/adapter-postgres/src/tidings_postgres/notifications.py",
+    ),
 )
 """(async source, generated sync module), relative to the repository root."""
 

@@ -56,6 +56,11 @@ from tidings_postgres.connection import Connection, Server, Watchdog, failures
 from tidings_postgres.inspection import existing_schema_plan, statistics_plan
 from tidings_postgres.logs import statement_done, statement_started
 from tidings_postgres.migrations import schema_plan
+from tidings_postgres.notifications import (
+    CommitListener,
+    channel_for,
+    notify_statement,
+)
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
@@ -156,6 +161,8 @@ class PostgresAdapter(StorageAdapter):
         self._ready = False
         self._closed = False
         self._opening = threading.Lock()
+        self._channel = channel_for(options.schema)
+        self._listener = CommitListener(server, self._channel)
         self._projections = PostgresProjectionStorage(
             options.schema, self._read, self._write, self._write_all, self._transact
         )
@@ -208,7 +215,13 @@ class PostgresAdapter(StorageAdapter):
 
     def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
         with self._connection("publish to", sends=True) as conn:
-            return run(attempt, partial(fetch, conn))
+            outcome = run(attempt, partial(fetch, conn))
+            if self.options.notify and isinstance(outcome, list) and any(outcome):
+                # After the commit, in a statement of its own (see notifications).
+                # The events are stored whatever happens to it: never fail the publish.
+                with suppress(psycopg.Error):
+                    conn.execute(notify_statement, [self._channel])
+            return outcome
 
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
         pages = Driver(scan_plan(self._statements, request, self.options.page_size))
@@ -236,6 +249,11 @@ class PostgresAdapter(StorageAdapter):
             return super().head(target)
         rows = self._read(Statement(self._statements.horizon, {}))
         return Checkpoint(int(rows[0][0]), 0)
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Wait for a ``NOTIFY`` from a publish, polling at least every ``timeout``."""
+        if not self._closed:
+            self._listener.wait(timeout)
 
     def projections(self) -> PostgresProjectionStorage:
         return self._projections
@@ -342,6 +360,7 @@ class PostgresAdapter(StorageAdapter):
     def close(self) -> None:
         """Close the pool (unless it is the application's); idempotent."""
         self._closed = True
+        self._listener.close()
         if self._owns_pool:
             self.pool.close()
 

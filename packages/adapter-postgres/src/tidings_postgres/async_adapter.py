@@ -49,14 +49,14 @@ from tidings.adapters import (
     UnsupportedCapabilityError,
     arun,
 )
-from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
 from tidings_postgres.arrays import ARRAY_TYPES
-from tidings_postgres.connection import AsyncConnection, AsyncWatchdog, Server, failures
 from tidings_postgres.async_notifications import (
     AsyncCommitListener,
     channel_for,
     notify_statement,
 )
+from tidings_postgres.bulk import BulkStatements, Copy, bulk_load_plan
+from tidings_postgres.connection import AsyncConnection, AsyncWatchdog, Server, failures
 from tidings_postgres.inspection import existing_schema_plan, statistics_plan
 from tidings_postgres.logs import statement_done, statement_started
 from tidings_postgres.migrations import schema_plan
@@ -165,6 +165,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._ready = False
         self._closed = False
         self._opening = asyncio.Lock()
+        self._channel = channel_for(options.schema)
+        self._listener = AsyncCommitListener(server, self._channel)
         self._projections = AsyncPostgresProjectionStorage(
             options.schema, self._read, self._write, self._write_all, self._transact
         )
@@ -217,7 +219,13 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
 
     async def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
         async with self._connection("publish to", sends=True) as conn:
-            return await arun(attempt, partial(afetch, conn))
+            outcome = await arun(attempt, partial(afetch, conn))
+            if self.options.notify and isinstance(outcome, list) and any(outcome):
+                # After the commit, in a statement of its own (see async_notifications).
+                # The events are stored whatever happens to it: never fail the publish.
+                with suppress(psycopg.Error):
+                    await conn.execute(notify_statement, [self._channel])
+            return outcome
 
     async def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
         pages = Driver(scan_plan(self._statements, request, self.options.page_size))
@@ -247,6 +255,11 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             return await super().head(target)
         rows = await self._read(Statement(self._statements.horizon, {}))
         return Checkpoint(int(rows[0][0]), 0)
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """Wait for a ``NOTIFY`` from a publish, polling at least every ``timeout``."""
+        if not self._closed:
+            await self._listener.wait(timeout)
 
     def projections(self) -> AsyncPostgresProjectionStorage:
         return self._projections
@@ -353,6 +366,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     async def aclose(self) -> None:
         """Close the pool (unless it is the application's); idempotent."""
         self._closed = True
+        await self._listener.aclose()
         if self._owns_pool:
             await self.pool.close()
 

@@ -188,6 +188,11 @@ class PostgresOptions:
     about 15 minutes."""
     page_size: int = 1000
     """Events fetched per round trip by a scan."""
+    notify: bool = True
+    """Whether a publish wakes subscribers with ``NOTIFY`` after its commit, so that they
+    see new events within milliseconds. Off, subscribers find them by polling every
+    ``poll_interval``; a store with no live subscribers saves one short statement per
+    publish."""
     application_name: str = "tidings"
     """Shown in ``pg_stat_activity``."""
     sslmode: str | None = None
@@ -254,8 +259,11 @@ class PostgresOptions:
         for name in ("statement_timeout", "lock_timeout", "operation_timeout", "tcp_user_timeout"):
             _check_seconds(name, getattr(self, name), optional=True)
         _check_seconds("connect_timeout", self.connect_timeout, optional=False)
-        if not isinstance(self.keepalives, bool):
-            raise ConfigurationError(f"option 'keepalives' must be a bool, got {self.keepalives!r}")
+        for name in ("keepalives", "notify"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigurationError(
+                    f"option {name!r} must be a bool, got {getattr(self, name)!r}"
+                )
         _check_int("keepalives_idle", self.keepalives_idle, 1, _MAX_KEEPALIVE_SECONDS)
         _check_int("keepalives_interval", self.keepalives_interval, 1, _MAX_KEEPALIVE_SECONDS)
         _check_int("keepalives_count", self.keepalives_count, 1, _MAX_KEEPALIVE_COUNT)

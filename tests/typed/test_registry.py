@@ -209,3 +209,21 @@ def test_typed_reads_check_their_arguments_before_any_io() -> None:
         scope.iterate(types={"moved": Moved})  # type: ignore[call-overload]
     with pytest.raises(ValidationError, match="on_unknown"):
         scope.subscribe(types=EventTypes(), on_unknown="ignore")  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "version"),
+    [
+        ('{"tidings:schema_version":12,"by":"x"}', 12),  # first key: read without decoding
+        ('{"tidings:schema_version":3}', 3),
+        ('{"by":"x","tidings:schema_version":2}', 2),  # elsewhere: decoded
+        ('{"by":"\\"tidings:schema_version\\":5"}', 1),  # only inside a string
+        ("{}", 1),
+        ("[]", 1),
+    ],
+)
+def test_the_stored_version_is_read_from_the_metadata(metadata: str, version: int) -> None:
+    from tidings._typed.registry import stored_version
+    from tidings.adapters import JsonText
+
+    assert stored_version(_stored("moved", {"to": "x"}, JsonText(metadata))) == version

@@ -14,9 +14,11 @@ import inspect  # async-only
 
 # sync: import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from tidings._api.async_subscription import AsyncSubscription
+from tidings._api.projection_plan import checked
 from tidings._api.consuming import (
     CHECKPOINTS,
     PARKED,
@@ -248,6 +250,8 @@ class AsyncProjectionConsumer:
         saved = checkpoint_of(await storage.load(CHECKPOINTS, self.name))
         if current is None or current.projector_version != self.projector.version:
             current, saved = self._fresh(), None
+        else:  # a Pydantic or dataclass state is stored as JSON: back to its class
+            current = replace(current, state=self.projector.restore_state(current.state))
         subscription = await self._source.subscribe(
             start=saved if saved is not None else "beginning",
             batch_size=self._batch_size,
@@ -262,7 +266,8 @@ class AsyncProjectionConsumer:
                 current = self.projector.apply(current, batch)
                 checkpoint = subscription.checkpoint
                 assert checkpoint is not None  # a batch has a last event
-                await storage.save_all([current, checkpoint_record(self.name, checkpoint)])
+                record = checkpoint_record(self.name, checkpoint)
+                await storage.save_all([checked(current), record])
         finally:
             self._stopping = False
         return current

@@ -151,6 +151,7 @@ class AsyncTypedSubscription:
 
     @property
     def target(self) -> Identifier:
+        """The scope followed."""
         return self._subscription.target
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from tidings._api.consuming import (
@@ -25,6 +26,7 @@ from tidings._api.consuming import (
     parked_event,
     replayed_event,
 )
+from tidings._api.projection_plan import checked
 from tidings._api.subscription import Subscription
 from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.checkpoint import Checkpoint
@@ -246,6 +248,8 @@ class ProjectionConsumer:
         saved = checkpoint_of(storage.load(CHECKPOINTS, self.name))
         if current is None or current.projector_version != self.projector.version:
             current, saved = self._fresh(), None
+        else:  # a Pydantic or dataclass state is stored as JSON: back to its class
+            current = replace(current, state=self.projector.restore_state(current.state))
         subscription = self._source.subscribe(
             start=saved if saved is not None else "beginning",
             batch_size=self._batch_size,
@@ -260,7 +264,8 @@ class ProjectionConsumer:
                 current = self.projector.apply(current, batch)
                 checkpoint = subscription.checkpoint
                 assert checkpoint is not None  # a batch has a last event
-                storage.save_all([current, checkpoint_record(self.name, checkpoint)])
+                record = checkpoint_record(self.name, checkpoint)
+                storage.save_all([checked(current), record])
         finally:
             self._stopping = False
         return current

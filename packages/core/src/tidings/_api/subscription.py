@@ -152,6 +152,7 @@ class TypedSubscription:
 
     @property
     def target(self) -> Identifier:
+        """The scope followed."""
         return self._subscription.target
 
     @property

@@ -76,46 +76,57 @@ class TypedEvent(Generic[T]):
 
     @property
     def id(self) -> str:
+        """The stored event's id."""
         return self.stored.id
 
     @property
     def name(self) -> str:
+        """The event name (the type's registered name)."""
         return self.stored.name
 
     @property
     def category(self) -> str:
+        """The category of the event's stream."""
         return self.stored.category
 
     @property
     def stream(self) -> str:
+        """The name of the event's stream."""
         return self.stored.stream
 
     @property
     def identifier(self) -> StreamIdentifier:
+        """The stream this event belongs to."""
         return self.stored.identifier
 
     @property
     def position(self) -> int:
+        """The event's position in its stream."""
         return self.stored.position
 
     @property
     def sequence_number(self) -> int:
+        """The event's sequence number in the store's log."""
         return self.stored.sequence_number
 
     @property
     def metadata(self) -> JsonValue:
+        """The stored metadata, with the schema version key."""
         return self.stored.metadata
 
     @property
     def occurred_at(self) -> datetime:
+        """When the event happened, as the publisher said."""
         return self.stored.occurred_at
 
     @property
     def observed_at(self) -> datetime:
+        """When the publisher observed it."""
         return self.stored.observed_at
 
     @property
     def recorded_at(self) -> datetime:
+        """When the store recorded it."""
         return self.stored.recorded_at
 
 

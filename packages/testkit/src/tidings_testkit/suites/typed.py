@@ -233,6 +233,20 @@ class TypedSuite(AdapterSuite):
         resumed = store.projections.project(projector, stream)
         assert resumed.state == Balance("ann", 7, 2)
 
+    @requires(Capability.PROJECTION_STORAGE)
+    def test_a_projection_consumer_keeps_a_typed_state(self, store: EventStore) -> None:
+        types = registry()
+        stream = store.stream(category="accounts", stream="c1")
+        stream.publish(events=[Opened("bo"), Deposited(3, "EUR")], types=types)
+        projector = BalanceProjector(types=types, initial_state=Balance, on_missing="ignore")
+        consumer = store.projection_consumer(name="balances", source=stream, projector=projector)
+        assert consumer.run(until_caught_up=True).state == Balance("bo", 3, 1)
+        stream.publish(events=[Deposited(4, "EUR")], types=types)
+        assert consumer.run(until_caught_up=True).state == Balance("bo", 7, 2)
+        stored = store.projections.load(name="balance", id="c1")
+        assert stored is not None
+        assert stored.state == {"owner": "bo", "total": 7, "deposits": 2}
+
     def test_typed_reads_on_the_untyped_api_are_unchanged(self, store: EventStore) -> None:
         stream = store.stream(category="accounts", stream="plain")
         stream.publish(events=[Opened("z")], types=registry())

@@ -88,8 +88,7 @@ class ProjectionStatements:
             " FROM (SELECT k FROM unnest(%s::int4[]) AS k ORDER BY k OFFSET 0) AS keys"
         )
         self._load_many = (
-            f"{self._select} WHERE (name, id) IN"
-            " (SELECT * FROM unnest(%s::text[], %s::text[]))"
+            f"{self._select} WHERE (name, id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
         )
         self.locate_statement = (
             f"{self._select} WHERE name = %s AND source = %s ORDER BY id LIMIT 1"

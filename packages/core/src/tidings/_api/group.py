@@ -19,7 +19,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,8 +42,7 @@ from tidings._api.leases import (
     state_of,
 )
 from tidings._api.projection_plan import query_of
-from tidings._api.subscription import Subscription
-from tidings._api.subscription_arguments import Start, subscription_arguments
+from tidings._api.subscription_arguments import subscription_arguments
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import StoredEvent
 from tidings._model.identifiers import Identifier, StreamIdentifier
@@ -51,6 +50,7 @@ from tidings._model.names import validate_name
 from tidings._model.projection import Projection, Projector
 from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.projection_rows import ExpectedRow
+from tidings._protocol.requests import FollowRequest
 from tidings._query.model import field
 from tidings.errors import TidingsError, ValidationError
 
@@ -75,16 +75,6 @@ class _Store(Protocol):
 class _Source(Protocol):
     @property
     def identifier(self) -> Identifier: ...
-
-    def subscribe(
-        self,
-        *,
-        start: Start = "beginning",
-        names: Iterable[str] | None = None,
-        batch_size: int = 100,
-        poll_interval: float = 1.0,
-        until_caught_up: bool = False,
-    ) -> Subscription: ...
 
 
 class GroupMember:
@@ -136,7 +126,6 @@ class GroupMember:
         self._renew_at = 0.0
         self._cache: dict[str, tuple[int, Projection]] = {}
         self._dirty: set[str] = set()
-        self._subscription: Subscription | None = None
         self._stopping = False
 
     @property
@@ -181,48 +170,44 @@ class GroupMember:
         """Ask a running :meth:`run` to end after the event in hand; it saves its
         checkpoints and frees its partitions first. Safe from another thread or task."""
         self._stopping = True
-        if self._subscription is not None:
-            self._subscription.close()
 
     def _pass(self, storage: ProjectionStorage) -> tuple[int, bool]:
-        """Read from the oldest owned checkpoint until caught up, the owned set grows,
-        a lease runs out or a save is fenced; returns (events handled, caught up)."""
-        checkpoints = [lease.checkpoint for lease in self._owned.values()]
+        """Read pages from the oldest owned checkpoint until caught up, the owned set
+        grows, a lease runs out or a save is fenced; returns (events handled, caught
+        up). It reads pages itself, so that it never waits inside a read and can renew
+        its leases between any two pages."""
+        for owned in self._owned.values():
+            owned.reading = True
+        checkpoints = [owned.checkpoint for owned in self._owned.values()]
         start = None if None in checkpoints else min(c for c in checkpoints if c is not None)
-        subscription = self._source.subscribe(
-            start=start if start is not None else "beginning",
-            batch_size=self._batch_size,
-            poll_interval=self._poll_interval,
-            until_caught_up=True,
-        )
-        self._subscription = subscription
-        if self._stopping:
-            subscription.close()
-        done, handled, caught_up, fenced = start, 0, True, False
-        try:
-            for event in subscription:
-                reached = subscription.checkpoint
-                assert reached is not None  # an event was handed out
+        adapter, target = self._store.adapter, self._source.identifier
+        position, handled = start, 0
+        while not self._stopping:
+            page = adapter.follow(FollowRequest(target, position, self._batch_size))
+            done, interrupted = position, False
+            for event, reached in page.entries:
                 lease = self._owned.get(partition_of(event, self.partitions))
                 if lease is not None and (lease.checkpoint is None or reached > lease.checkpoint):
-                    if time.monotonic() >= lease.deadline:
-                        caught_up = False  # renew (or learn the lease is gone) first
+                    if self._stopping or time.monotonic() >= lease.deadline:
+                        interrupted = True  # renew (or learn the lease is gone) first
                         break
-                    self._apply(storage, event, lease.partition)
+                    try:
+                        self._apply(storage, event, lease.partition)
+                    except BaseException:
+                        self._commit(storage, done)  # what was handled stays handled
+                        raise
                     handled += 1
                 done = reached
-                if subscription.page_done:
-                    if not self._commit(storage, done):
-                        caught_up, fenced = False, True
-                        break
-                    if time.monotonic() >= self._renew_at and self._tick(storage):
-                        caught_up = False  # a partition came with an older checkpoint
-                        break
-        finally:
-            self._subscription = None
-            if not fenced and not self._commit(storage, done):
-                caught_up = False
-        return handled, caught_up
+            if not interrupted and page.resume is not None:
+                done = page.resume
+            if not self._commit(storage, done) or interrupted:
+                return handled, False  # fenced, or stopped inside the page
+            if not page.entries:
+                return handled, True  # caught up (or events wait behind a writer)
+            position = done
+            if time.monotonic() >= self._renew_at and self._tick(storage):
+                return handled, False  # a partition came with an older checkpoint
+        return handled, True
 
     def _apply(self, storage: ProjectionStorage, event: StoredEvent, p: int) -> None:
         if self._handler is not None:
@@ -257,6 +242,8 @@ class GroupMember:
         rows = [self._cache[key][1] for key in sorted(self._dirty)]
         advanced: list[Lease] = []
         for lease in self._owned.values():
+            if not lease.reading:
+                continue  # taken during this read, which skipped its earlier events
             if done is not None and (lease.checkpoint is None or done > lease.checkpoint):
                 name = partition_id(self.group, lease.partition)
                 rows.append(checkpoint_record(name, done))

@@ -173,13 +173,16 @@ def lease_record(
 class Lease:
     """A partition this member holds: the lease row's version it last wrote, the epoch
     at which it took it, the monotonic time until which no one else can have taken it,
-    and the partition's checkpoint."""
+    and the partition's checkpoint. ``reading`` is set while a read of the source that
+    started with this lease in hand goes on: only such a read has seen every event of
+    the partition, so only it may move the partition's checkpoint."""
 
     partition: int
     version: datetime
     epoch: datetime
     deadline: float
     checkpoint: Checkpoint | None
+    reading: bool = False
 
 
 class Observer:

@@ -65,6 +65,11 @@ def from_pool(
     the pool may hold connections in either mode. The sync face checks the schema (and
     creates it) now, so the pool must be open; the async face does on first use.
     """
+    if not isinstance(pool, ConnectionPool | AsyncConnectionPool):
+        raise ConfigurationError(
+            "from_pool needs a psycopg_pool ConnectionPool or AsyncConnectionPool, "
+            f"got {type(pool).__name__}"
+        )
     typed = _options(options)
     # A pool may compute its conninfo or kwargs per connection: then the description
     # (and the subscribers' wake-up connection) has only what libpq's defaults give.
@@ -73,14 +78,9 @@ def from_pool(
     server = Server.from_parameters(conninfo_to_dict(conninfo, **kwargs), typed)
     if isinstance(pool, AsyncConnectionPool):
         return AsyncEventStore(AsyncPostgresAdapter(server, typed, pool))
-    if isinstance(pool, ConnectionPool):
-        adapter = PostgresAdapter(server, typed, pool)
-        adapter._open_pool()
-        return EventStore(adapter)
-    raise ConfigurationError(
-        f"from_pool needs a psycopg_pool ConnectionPool or AsyncConnectionPool, "
-        f"got {type(pool).__name__}"
-    )
+    adapter = PostgresAdapter(server, typed, pool)
+    adapter._open_pool()
+    return EventStore(adapter)
 
 
 @overload
@@ -98,6 +98,10 @@ def bind(
     call commits at once. The schema must exist or is created in your transaction.
     Closing the store leaves the connection open.
     """
+    if not isinstance(conn, psycopg.Connection | psycopg.AsyncConnection):
+        raise ConfigurationError(
+            f"bind needs a psycopg Connection or AsyncConnection, got {type(conn).__name__}"
+        )
     typed = _options(options)
     parameters = {
         "host": conn.info.host,
@@ -109,8 +113,4 @@ def bind(
     server = Server.from_parameters(parameters, typed)
     if isinstance(conn, psycopg.AsyncConnection):
         return AsyncEventStore(AsyncBoundPostgresAdapter(conn, server, typed))
-    if isinstance(conn, psycopg.Connection):
-        return EventStore(BoundPostgresAdapter(conn, server, typed))
-    raise ConfigurationError(
-        f"bind needs a psycopg Connection or AsyncConnection, got {type(conn).__name__}"
-    )
+    return EventStore(BoundPostgresAdapter(conn, server, typed))

@@ -18,6 +18,7 @@ from psycopg import sql
 import tidings
 from postgres_server import SchemaFactory
 from tidings import NewEvent, StoredEvent, UnmetWriteConditionError, stream_is_empty
+from tidings_postgres.notifications import channel_for
 
 
 def _wait_until_blocked(admin: psycopg.Connection[Any], holder: int, timeout: float = 10) -> None:
@@ -118,3 +119,16 @@ def test_a_single_batch_gets_contiguous_positions_and_one_recorded_at(
     assert stored == [*first, *second]
     assert len({e.recorded_at for e in first}) == 1
     assert [e.sequence_number for e in stored] == sorted(e.sequence_number for e in stored)
+
+
+@pytest.mark.parametrize("level", ["log", "category", "stream"])
+def test_a_publish_wakes_listeners_once_at_every_level(schemas: SchemaFactory, level: str) -> None:
+    """At log level the wake-up rides in the publish's own statement; at the other
+    levels it is a statement of its own after the commit. Either way: exactly once."""
+    schema = schemas.name()
+    with schemas.connect() as listener:
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel_for(schema))))
+        with tidings.connect(schemas.url(schema), ordering=level) as store:
+            store.stream(category="c", stream="s").publish(events=[NewEvent(name="e")])
+        channels = [note.channel for note in listener.notifies(timeout=1.0)]
+    assert channels == [channel_for(schema)]

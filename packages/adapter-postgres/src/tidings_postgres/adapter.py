@@ -64,7 +64,7 @@ from tidings_postgres.notifications import (
 from tidings_postgres.options import PostgresOptions
 from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, returns_rows
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
-from tidings_postgres.publishing import Outcome, publish_plan
+from tidings_postgres.publishing import Notified, Outcome, publish_plan
 from tidings_postgres.reading import (
     follow_page,
     follow_statement,
@@ -210,13 +210,17 @@ class PostgresAdapter(StorageAdapter):
             self.pool.putconn(conn)
 
     def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
-        plan = publish_plan(self._statements, self._level, batches, self._server.description)
+        channel = self._channel if self.options.notify else None
+        plan = publish_plan(
+            self._statements, self._level, batches, self._server.description, channel
+        )
         return run(plan, self._attempt)
 
     def _attempt(self, attempt: Plan[Outcome]) -> Outcome:
         with self._connection("publish to", sends=True) as conn:
             outcome = run(attempt, partial(fetch, conn))
-            if self.options.notify and isinstance(outcome, list) and any(outcome):
+            notified = isinstance(outcome, Notified)  # in its statement (see publishing)
+            if self.options.notify and isinstance(outcome, list) and any(outcome) and not notified:
                 # After the commit, in a statement of its own (see notifications).
                 # The events are stored whatever happens to it: never fail the publish.
                 with suppress(psycopg.Error):

@@ -31,7 +31,7 @@ from tidings_postgres.plans import Plan, Rows, Statement, in_transaction
 from tidings_postgres.rows import OutcomeRow, PublishCall, decode_event, stored_events
 from tidings_postgres.statements import Statements
 
-__all__ = ["ATTEMPTS", "Existing", "Outcome", "publish_plan"]
+__all__ = ["ATTEMPTS", "Existing", "Notified", "Outcome", "publish_plan"]
 
 ATTEMPTS = 5
 """Publish attempts: each further one follows a retry resolved by event id."""
@@ -46,21 +46,33 @@ class Existing:
     events: tuple[StoredEvent, ...]
 
 
+class Notified(list[list[StoredEvent]]):
+    """Stored events whose statement also woke subscribers (``pg_notify``) as it
+    committed, so the caller sends no NOTIFY of its own."""
+
+
 Outcome = list[list[StoredEvent]] | Existing
 Published = list[list[StoredEvent]]
 
 
 def publish_plan(
-    statements: Statements, level: str, batches: Sequence[StreamBatch], where: str
+    statements: Statements,
+    level: str,
+    batches: Sequence[StreamBatch],
+    where: str,
+    channel: str | None = None,
 ) -> Generator[Plan[Outcome], Outcome, Published]:
     """Yield attempts until every batch is stored or resolved as a retry; ``where``
-    names the server in the error raised when attempts run out."""
+    names the server in the error raised when attempts run out. With a ``channel``, a
+    log-level publish of one batch notifies it in its own statement (an attempt then
+    returns :class:`Notified`)."""
+    notify = channel if level == "log" else None
     if not batches:
         return []
     results: list[list[StoredEvent] | None] = [None] * len(batches)
     pending = list(range(len(batches)))
     for _ in range(ATTEMPTS):
-        outcome = yield _attempt(statements, level, [batches[index] for index in pending])
+        outcome = yield _attempt(statements, level, [batches[index] for index in pending], notify)
         if isinstance(outcome, Existing):
             pending = _resolve_retries(batches, pending, outcome, results)
         else:
@@ -94,15 +106,17 @@ def _resolve_retries(
     return unresolved
 
 
-def _attempt(statements: Statements, level: str, batches: list[StreamBatch]) -> Plan[Outcome]:
+def _attempt(
+    statements: Statements, level: str, batches: list[StreamBatch], channel: str | None
+) -> Plan[Outcome]:
     compiled = [compile_condition(batch.condition) for batch in batches]
     ready = [condition for condition in compiled if condition is not None]
     try:
         if len(ready) == len(compiled):
             if len(batches) == 1 and batches[0].events and not batches[0].ids:
-                stored = yield from _append_one(statements, level, batches[0], ready[0])
+                stored = yield from _append_one(statements, level, batches[0], ready[0], channel)
                 if stored is not None:
-                    return [stored]
+                    return [stored] if channel is None else Notified([stored])
             call = PublishCall.build(batches, ready)
             rows = yield Statement(statements.publish, call.parameters(level))
             return outcome(call, rows)
@@ -116,11 +130,16 @@ def _attempt(statements: Statements, level: str, batches: list[StreamBatch]) -> 
 
 
 def _append_one(
-    statements: Statements, level: str, batch: StreamBatch, condition: CompiledCondition
+    statements: Statements,
+    level: str,
+    batch: StreamBatch,
+    condition: CompiledCondition,
+    channel: str | None,
 ) -> Plan[list[StoredEvent] | None]:
     """Store one batch in one statement; None when its snapshot may have been stale
     (the condition looked unmet, or a writer took the next position), having stored
-    nothing, so that the caller asks the append function, which reads after the lock."""
+    nothing, so that the caller asks the append function, which reads after the lock.
+    With a ``channel``, the statement notifies it too."""
     ids = assign_ids(batch.events)
     events = batch.events
     stream = batch.stream
@@ -139,8 +158,12 @@ def _append_one(
         "any_position": condition.any_position,
         "positions": Bigints(sorted(condition.positions)),
     }
+    text = statements.append_one
+    if channel is not None:
+        parameters["channel"] = channel
+        text = statements.append_one_notifying
     try:
-        rows = yield Statement(statements.append_one, parameters)
+        rows = yield Statement(text, parameters)
     except pg_errors.UniqueViolation as error:
         if error.diag.constraint_name != _POSITION_CONSTRAINT:
             raise

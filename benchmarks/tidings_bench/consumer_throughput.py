@@ -103,7 +103,7 @@ def measure_consumer_throughput(
                         "seconds": seconds,
                         "rate": total / seconds,
                         "counts_ok": counts == expected,
-                        "oldest_transaction_s": watch.oldest,
+                        "horizon_stall_s": watch.longest,
                         **extra,
                     }
                     records.append(record)

@@ -41,7 +41,7 @@ from .horizon import HorizonWatch
 from .stats import median, percentile
 from .workload import CATEGORY, payload
 
-__all__ = ["CASES", "LatencyCase", "measure_latency"]
+__all__ = ["CASES", "DEADLINE", "LatencyCase", "Sent", "clock_ns", "measure_latency", "result"]
 
 FOLLOWERS = ("consumer", "subscription")
 WARM_UP = "warm-up"
@@ -84,12 +84,28 @@ class LatencyCase:
     """Whether the writers run in other processes (else threads of this one)."""
     options: str = ""
     """Extra config-string options of the store."""
+    system: str = "tidings"
+    """``tidings``, or ``eventsourcing`` (its recorder's LISTEN/NOTIFY subscription)."""
+
+    @property
+    def followers(self) -> tuple[str, ...]:
+        """The followers measured: a consumer and a subscription (eventsourcing's
+        recorder has only the subscription)."""
+        return FOLLOWERS if self.system == "tidings" else ("subscription",)
 
 
 CASES = {
     "postgres": LatencyCase("postgres", Row("postgres-log", "postgres", "log"), 4, 0.0, False),
     "postgres-poll": LatencyCase(
         "postgres-poll", Row("postgres-log", "postgres", "log"), 4, 0.0, False, "notify=false"
+    ),
+    "postgres-eventsourcing": LatencyCase(
+        "postgres-eventsourcing",
+        Row("postgres-log", "postgres", "log"),
+        4,
+        0.0,
+        False,
+        system="eventsourcing",
     ),
     "sqlite": LatencyCase("sqlite", Row("sqlite-full", "sqlite", "full"), 1, 0.005, True),
 }
@@ -119,7 +135,7 @@ def measure_latency(
     """Every round of every (case, follower), rounds interleaved: a record each.
     Each round publishes ``events`` events, shared among the case's writers."""
     records: list[Record] = []
-    pairs = [(case, follower) for case in cases for follower in FOLLOWERS]
+    pairs = [(case, follower) for case in cases for follower in case.followers]
     for index in range(rounds):
         shift = index % len(pairs)
         for case, follower in pairs[shift:] + pairs[:shift]:
@@ -127,14 +143,19 @@ def measure_latency(
             try:
                 per_writer = max(events // case.writers, 1)
                 with _watch(location) as watch:
-                    record = _round(case, follower, _url(case, location), per_writer)
-                record["oldest_transaction_s"] = watch.oldest if watch else float("nan")
+                    if case.system == "eventsourcing":
+                        from .peer_latency import peer_round  # imports eventsourcing
+
+                        record = peer_round(case, location, per_writer)
+                    else:
+                        record = _round(case, follower, _url(case, location), per_writer)
+                record["horizon_stall_s"] = watch.longest if watch else float("nan")
             finally:
                 places.discard(location)
             record["round"] = index
             records.append(record)
             say(
-                f"latency {case.key:<14} {follower:<12} round {index}: "
+                f"latency {case.key:<22} {follower:<12} round {index}: "
                 f"p50 {record['p50_ms']:.2f} ms, p99 {record['p99_ms']:.2f} ms, "
                 f"{record['received']}/{record['expected']} received"
             )
@@ -155,12 +176,20 @@ def _round(case: LatencyCase, follower: str, url: str, per_writer: int) -> Recor
         if len(received) >= expected:
             finished.set()
 
+    deliveries = 0
+
+    def count(event: StoredEvent) -> None:
+        nonlocal deliveries
+        if event.name != WARM_UP:
+            deliveries += 1
+        handle(event)
+
     store = tidings.connect(url)
     try:
         store.stream(category="bench", stream="warm-up").publish(
             events=[NewEvent(name=WARM_UP, payload={})]
         )
-        stop, thread = _follow(store, follower, handle, finished)
+        stop, thread = _follow(store, follower, count, finished)
         try:
             if not warmed.wait(DEADLINE):
                 raise TimeoutError(f"{case.key}: the follower never saw the warm-up event")
@@ -172,15 +201,28 @@ def _round(case: LatencyCase, follower: str, url: str, per_writer: int) -> Recor
             thread.join(DEADLINE)
     finally:
         store.close()
+    return result(case, follower, sent, received, deliveries)
+
+
+def result(
+    case: LatencyCase,
+    follower: str,
+    sent: list[Sent],
+    received: dict[tuple[str, int], int],
+    deliveries: int,
+) -> Record:
+    """The record of one round: what arrived, how fast it was written, the latencies."""
     return {
         "part": "latency",
         "case": case.key,
+        "system": case.system,
         "follower": follower,
         "writers": case.writers,
         "pace_ms": case.pace * 1000,
-        "expected": expected,
+        "expected": len(sent),
         "received": len(received),
-        "duplicates_or_strays": len(set(received) - {(s.stream, s.position) for s in sent}),
+        "duplicates": deliveries - len(received),
+        "strays": len(set(received) - {s.key for s in sent}),
         "write_rate": len(sent) / _span(sent),
         **_latencies(sent, received),
     }

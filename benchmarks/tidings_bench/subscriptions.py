@@ -140,25 +140,28 @@ def _latency_table(
         "p99, in ms); after commit = from the publish's return; publish = the publish call "
         "itself.",
         "",
-        "| case | follower | writers | rounds | received | p50 | p99 | after commit p50 "
-        "| after commit p99 | publish p50 | writes/s |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| case | follower | writers | rounds | received (dup.) | p50 | p99 | after commit p50 "
+        "| after commit p99 | publish p50 | writes/s | longest horizon stall |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     summary: dict[tuple[str, str], Record] = {}
     for (case, follower), members in groups.items():
         entry = {key: median([m[key] for m in members]) for key in _LATENCY_KEYS}
-        entry["received"] = sum(m["received"] for m in members)
-        entry["expected"] = sum(m["expected"] for m in members)
+        for key in ("received", "expected", "duplicates"):
+            entry[key] = sum(m[key] for m in members)
+        ages = [m["horizon_stall_s"] for m in members]
+        entry["stalled"] = max((a for a in ages if not math.isnan(a)), default=math.nan)
         summary[(case, follower)] = entry
         writers = members[0]["writers"]
         where = "threads" if case.startswith("postgres") else "process"
         pace = f", one per {members[0]['pace_ms']:g} ms" if members[0]["pace_ms"] else ""
         lines.append(
             f"| {case} | {follower} | {writers} ({where}{pace}) | {len(members)} "
-            f"| {entry['received']}/{entry['expected']} | {entry['p50_ms']:.1f} "
-            f"| {entry['p99_ms']:.1f} | {entry['after_commit_p50_ms']:.1f} "
-            f"| {entry['after_commit_p99_ms']:.1f} | {entry['publish_p50_ms']:.1f} "
-            f"| {entry['write_rate']:,.0f} |"
+            f"| {entry['received']}/{entry['expected']} ({entry['duplicates']}) "
+            f"| {entry['p50_ms']:.1f} | {entry['p99_ms']:.1f} "
+            f"| {entry['after_commit_p50_ms']:.1f} | {entry['after_commit_p99_ms']:.1f} "
+            f"| {entry['publish_p50_ms']:.1f} | {entry['write_rate']:,.0f} "
+            f"| {_seconds(entry['stalled'])} |"
         )
     pg = summary.get(("postgres", "consumer"))
     if pg:
@@ -171,6 +174,18 @@ def _latency_table(
                 f"{pg['after_commit_p99_ms']:.1f} ms)",
                 pg["p50_ms"] <= TARGETS["postgres_p50_ms"]
                 and pg["p99_ms"] <= TARGETS["postgres_p99_ms"],
+            )
+        )
+    peer = summary.get(("postgres-eventsourcing", "subscription"))
+    mine = summary.get(("postgres", "subscription"))
+    if peer and mine:
+        verdicts.append(
+            (
+                "PostgreSQL latency, tidings subscription ÷ eventsourcing's (lower is better)",
+                "(no target)",
+                f"p50 {mine['p50_ms'] / peer['p50_ms']:.2f}x, "
+                f"p99 {mine['p99_ms'] / peer['p99_ms']:.2f}x",
+                None,
             )
         )
     lite = summary.get(("sqlite", "consumer"))
@@ -212,14 +227,25 @@ def _throughput_table(
         "consumed from scratch until caught up, events/s, median over rounds whose order "
         "rotates.",
         "",
-        "| contender | events/s | ÷ eventsourcing | ÷ raw scan | counts right |",
-        "|---|--:|--:|--:|---|",
+        "| contender | events/s | ÷ eventsourcing | ÷ raw scan | counts right "
+        "| longest horizon stall |",
+        "|---|--:|--:|--:|---|--:|",
     ]
     for label in CONTENDERS:
+        ages = [r["horizon_stall_s"] for r in records if r["contender"] == label]
+        stall = max((a for a in ages if not math.isnan(a)), default=math.nan)
         lines.append(
             f"| {label} | {rates[label]:,.0f} | {rates[label] / peer:.2f}x "
-            f"| {rates[label] / scan:.2f}x | {'yes' if ok[label] else 'NO'} |"
+            f"| {rates[label] / scan:.2f}x | {'yes' if ok[label] else 'NO'} "
+            f"| {_seconds(stall)} |"
         )
+    startups = [r["startup_seconds"] for r in records if "startup_seconds" in r]
+    if startups:
+        lines += [
+            "",
+            f"eventsourcing's runner took {median(startups):.2f} s (median) from its "
+            "construction to its first event; that is inside its time.",
+        ]
     for size in ("100", "1000"):
         mine = rates[f"tidings-projection-{size}"]
         verdicts.append(
@@ -278,6 +304,10 @@ def _writes_table(document: Record) -> list[str]:
     return lines
 
 
+def _seconds(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f} s"
+
+
 def _rate(entry: Record | None) -> str:
     return f"{entry['rate']:,.0f}" if entry else "-"
 
@@ -329,9 +359,10 @@ def main(argv: list[str] | None = None) -> int:
 def _failures(document: Record) -> list[str]:
     """What went wrong: events a follower never received, wrong counts, failed rounds."""
     found = [
-        f"latency {r['case']} {r['follower']} round {r['round']}: {r['received']}/{r['expected']}"
+        f"latency {r['case']} {r['follower']} round {r['round']}: {r['received']}/"
+        f"{r['expected']} received, {r['duplicates']} duplicates, {r['strays']} strays"
         for r in document.get("latency", [])
-        if r["received"] != r["expected"] or r["duplicates_or_strays"]
+        if r["received"] != r["expected"] or r["duplicates"] or r["strays"]
     ]
     found += [
         f"throughput {r['contender']} round {r['round']}: wrong counts"

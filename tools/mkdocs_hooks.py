@@ -74,8 +74,14 @@ def on_config(config: Any) -> Any:
     return config
 
 
-def _rewrite_links(markdown: str, source_dir: Path, page: str, repo_url: str) -> str:
-    """Point links that leave ``docs/`` at the repository; warn about missing files."""
+def _rewrite_links(
+    markdown: str, source_dir: Path, page: str, repo_url: str, page_dir: Path | None = None
+) -> str:
+    """Point links that leave ``docs/`` at the repository; warn about missing files.
+
+    ``source_dir`` is where the text's relative links start from, and ``page_dir`` the
+    folder of the page that shows it (they differ for an included file).
+    """
 
     def rewrite(found: re.Match[str]) -> str:
         target = found["target"]
@@ -90,7 +96,8 @@ def _rewrite_links(markdown: str, source_dir: Path, page: str, repo_url: str) ->
             log.warning("%s: the link %r names a file that does not exist", page, target)
             return found[0]
         if inside_docs:
-            relative_to_page = posixpath.relpath(resolved.as_posix(), DOCS.as_posix())
+            shown_in = (page_dir or source_dir).as_posix()
+            relative_to_page = posixpath.relpath(resolved.as_posix(), shown_in)
             new = relative_to_page + (f"#{anchor}" if anchor else "")
         else:
             kind = "tree" if resolved.is_dir() else "blob"
@@ -119,7 +126,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
             return ""
         text = included.read_text(encoding="utf-8")
         text = re.sub(r"\A# .*\n", "", text)  # the including page has its own title
-        return _rewrite_links(text, included.parent, str(included), repo_url)
+        return _rewrite_links(text, included.parent, str(included), repo_url, source.parent)
 
     markdown = INCLUDE.sub(include, markdown)
     return _rewrite_links(markdown, source.parent, page.file.src_uri, repo_url)

@@ -69,3 +69,12 @@ def test_guides_and_design_notes_join_the_nav(tmp_path: Path) -> None:
         {"Design notes": [{"Sea": "design/c.md"}]},
         {"API reference": [{"tidings": "reference/tidings.md"}]},
     ]
+
+
+def test_an_included_files_links_to_pages_are_relative_to_the_including_page() -> None:
+    hooks = _hooks()
+    text = "[the guide](../../docs/adapters.md)"
+    rewritten = hooks._rewrite_links(
+        text, ROOT / "packages" / "testkit", "x", REPO_URL, ROOT / "docs" / "howto"
+    )
+    assert rewritten == "[the guide](../adapters.md)"

@@ -70,8 +70,16 @@ TARGETS = {
 }
 
 
-def run(parts: list[str], quick: bool, postgres_url: str, say: Callable[[str], None]) -> Record:
-    """Run ``parts``; return the results document."""
+def run(
+    parts: list[str],
+    quick: bool,
+    postgres_url: str,
+    say: Callable[[str], None],
+    writes_quick: bool | None = None,
+) -> Record:
+    """Run ``parts``; return the results document. The writes part uses the main
+    harness's quick sizes when ``writes_quick`` (default: as ``quick``)."""
+    writes_quick = quick if writes_quick is None else writes_quick
     sizes = QUICK_SIZES if quick else FULL_SIZES
     started = time.time()
     document: Record = {
@@ -79,6 +87,7 @@ def run(parts: list[str], quick: bool, postgres_url: str, say: Callable[[str], N
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": "quick" if quick else "full",
         "parts": parts,
+        "writes_mode": "quick" if writes_quick else "full",
         "sizes": asdict(sizes),
         "machine": describe_machine(postgres_url),
         "targets": TARGETS,
@@ -95,7 +104,7 @@ def run(parts: list[str], quick: bool, postgres_url: str, say: Callable[[str], N
                 places, sizes.streams, sizes.per_stream, sizes.throughput_rounds, say
             )
     if "writes" in parts:
-        plan = Plan(select_rows("postgres"), "abe", QUICK if quick else FULL, postgres_url)
+        plan = Plan(select_rows("postgres"), "abe", QUICK if writes_quick else FULL, postgres_url)
         document["writes"] = run_plan(plan, say)
     document["load_after"] = [round(value, 2) for value in os.getloadavg()]
     document["duration_seconds"] = round(time.time() - started, 1)
@@ -273,7 +282,8 @@ def _writes_table(document: Record) -> list[str]:
     lines = [
         "",
         "PostgreSQL writes at each ordering level (events/s, median over rounds interleaved "
-        "with eventsourcing and the raw driver on the same level).",
+        "with eventsourcing and the raw driver on the same level; the main harness's "
+        f"{document['mode']} sizes).",
         "",
         "| scenario | level | tidings | eventsourcing | raw | ÷ peer | ÷ raw | p50 / p99 ms |",
         "|---|---|--:|--:|--:|--:|--:|---|",
@@ -331,6 +341,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, two rounds")
     parser.add_argument("--parts", default=",".join(PARTS), help="latency,throughput,writes")
+    parser.add_argument(
+        "--writes-mode",
+        choices=("quick", "full"),
+        help="sizes of the writes part (default: as --quick says); full takes long on a "
+        "loaded machine",
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--out", type=Path, help="results JSON; the Markdown goes beside it")
     return parser
@@ -344,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not parts:
         print(f"error: unknown part {unknown[:1]}; choose from {', '.join(PARTS)}", file=sys.stderr)
         return 2
-    document = run(parts, options.quick, options.postgres_url, _say)
+    writes_quick = None if options.writes_mode is None else options.writes_mode == "quick"
+    document = run(parts, options.quick, options.postgres_url, _say, writes_quick)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = options.out or RESULTS / f"subscriptions-{document['mode']}-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

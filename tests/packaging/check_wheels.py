@@ -91,9 +91,29 @@ def metadata_problems(wheel: Path) -> list[str]:
     if metadata.get("Description-Content-Type") != "text/markdown":
         found.append(f"{wheel.name}: the long description is not declared as Markdown")
     readme = README_OF.get(distribution)
-    description = metadata.get_payload()
-    if readme is None or description.strip() != readme.read_text(encoding="utf-8").strip():
-        found.append(f"{wheel.name}: the long description is not {readme}")
+    if readme is None:
+        return [*found, f"{wheel.name}: no README is known for it"]
+    found += description_problems(wheel.name, str(metadata.get_payload()), readme)
+    return found
+
+
+RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#)[^)\s]+\)")
+REPOSITORY_LINK = re.compile(r"\]\(https://github\.com/tidings/tidings/blob/main/([^)#\s]+)")
+
+
+def description_problems(wheel: str, description: str, readme: Path) -> list[str]:
+    """The long description is the README, line for line, with every relative link
+    pointed at a file that exists in the repository (PyPI shows it away from them)."""
+    found: list[str] = []
+    expected = readme.read_text(encoding="utf-8").strip().splitlines()
+    lines = description.strip().splitlines()
+    if len(lines) != len(expected) or lines[:1] != expected[:1]:
+        found.append(f"{wheel}: the long description is not {readme.relative_to(ROOT)}")
+    for link in RELATIVE_LINK.findall(description):
+        found.append(f"{wheel}: the long description keeps a relative link {link}")
+    for target in REPOSITORY_LINK.findall(description):
+        if not (ROOT / target).exists():
+            found.append(f"{wheel}: the long description links to a missing file {target}")
     return found
 
 

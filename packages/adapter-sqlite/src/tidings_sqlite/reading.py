@@ -17,13 +17,16 @@ from tidings.adapters import (
     ScanRequest,
     StoredEvent,
 )
-from tidings_sqlite.rows import row_to_event
+from tidings_sqlite.rows import COLUMNS, row_to_event
 from tidings_sqlite.statements import Statements
 
 __all__ = ["latest_event", "scan_events"]
 
 Borrow = Callable[[], AbstractContextManager[Database]]
 """Lends a connection for one query (and translates its errors)."""
+
+_SEQUENCE_NUMBER = COLUMNS.index("sequence_number")
+_POSITION = COLUMNS.index("position")
 
 
 def scan_events(
@@ -45,13 +48,11 @@ def scan_events(
         parameters: list[Any] = [*keys, *keyset, *(names or ()), wanted]
         with borrow() as db:
             rows = db.conn.execute(sql, parameters).fetchall()
-        event = None
-        for row in rows:
-            event = row_to_event(row)
-            yield event
-        if event is None or len(rows) < wanted:
+        yield from map(row_to_event, rows)  # events built as they are asked for
+        if len(rows) < wanted:
             return
-        last_sequence_number, last_position = event.sequence_number, event.position
+        last = rows[-1]
+        last_sequence_number, last_position = last[_SEQUENCE_NUMBER], last[_POSITION]
         if remaining is not None:
             remaining -= len(rows)
 

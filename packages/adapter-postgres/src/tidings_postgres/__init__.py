@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tidings_postgres.adapter import PostgresAdapter
-    from tidings_postgres.external import bind, from_pool
+    from tidings_postgres.external import bind, from_pool, wait_for_replica
     from tidings_postgres.options import PostgresOptions
 
-__all__ = ["PostgresAdapter", "PostgresOptions", "bind", "from_pool"]
+__all__ = ["PostgresAdapter", "PostgresOptions", "bind", "from_pool", "wait_for_replica"]
 
 _HOMES = {
     "PostgresAdapter": "tidings_postgres.adapter",
     "PostgresOptions": "tidings_postgres.options",
     "bind": "tidings_postgres.external",
     "from_pool": "tidings_postgres.external",
+    "wait_for_replica": "tidings_postgres.external",
 }
 
 

@@ -19,6 +19,7 @@ whose server stays silent past it is ended by a watchdog
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
@@ -42,6 +43,7 @@ from tidings.adapters import (
     Query,
     ScanRequest,
     StorageAdapter,
+    StorageError,
     StoreClosedError,
     StoredEvent,
     StoreStatistics,
@@ -71,6 +73,12 @@ from tidings_postgres.reading import (
     latest_event,
     latest_statement,
     scan_plan,
+)
+from tidings_postgres.replicas import (
+    PRIMARY_POSITION,
+    REPLAY_POLL,
+    REPLAYED,
+    UNKNOWN_POSITION,
 )
 from tidings_postgres.rows import decode_event
 from tidings_postgres.statements import Statements
@@ -103,6 +111,18 @@ def send(conn: Connection, effect: Statement | Copy) -> Rows:
         for row in effect.rows:
             copy.write_row(row)
     return []
+
+
+def commit_position(conn: Connection) -> str:
+    """The primary's WAL position just after a commit on ``conn``; a replica that has
+    replayed up to it sees that commit. If asking fails (the events are stored all the
+    same), :data:`UNKNOWN_POSITION`: waiting then uses the primary's position then."""
+    try:
+        cursor = conn.execute(PRIMARY_POSITION)
+        row = cursor.fetchone()
+    except psycopg.Error:
+        return UNKNOWN_POSITION
+    return UNKNOWN_POSITION if row is None else str(row[0])
 
 
 @contextmanager
@@ -157,6 +177,12 @@ class PostgresAdapter(StorageAdapter):
         self._owns_pool = pool is None
         """False for the application's own pool (see :mod:`tidings_postgres.external`),
         which the adapter neither opens nor closes."""
+        self._replica = server.replica()
+        self.read_pool = None if self._replica is None else self._replica.pool()
+        """The pool of ``read_url`` (see :mod:`tidings_postgres.replicas`), if any."""
+        self.last_commit_lsn: str | None = None
+        """With ``read_url``: the primary's WAL position after this store's last publish,
+        which :meth:`wait_for_replica` waits for."""
         self._watchdog = Watchdog(options.operation_timeout)
         self._ready = False
         self._closed = False
@@ -220,6 +246,8 @@ class PostgresAdapter(StorageAdapter):
         with self._connection("publish to", sends=True) as conn:
             outcome = run(attempt, partial(fetch, conn))
             notified = isinstance(outcome, Notified)  # in its statement (see publishing)
+            if self.read_pool is not None and isinstance(outcome, list):
+                self.last_commit_lsn = commit_position(conn)
             if self.options.notify and isinstance(outcome, list) and any(outcome) and not notified:
                 # After the commit, in a statement of its own (see notifications).
                 # The events are stored whatever happens to it: never fail the publish.
@@ -230,11 +258,12 @@ class PostgresAdapter(StorageAdapter):
     def scan(self, request: ScanRequest) -> Iterator[StoredEvent]:
         pages = Driver(scan_plan(self._statements, request, self.options.page_size))
         for page in pages:
-            pages.reply = rows = self._read(page)
+            pages.reply = rows = self._read(page, replica=True)
             yield from map(decode_event, rows)
 
     def latest(self, target: Identifier) -> StoredEvent | None:
-        return latest_event(self._read(latest_statement(self._statements, target)))
+        statement = latest_statement(self._statements, target)
+        return latest_event(self._read(statement, replica=True))
 
     def follow(self, request: FollowRequest) -> FollowPage:
         """A stream is followed by sequence number, which its writers (serialised per
@@ -242,22 +271,47 @@ class PostgresAdapter(StorageAdapter):
         commit order, below the commit horizon (schema version 3)."""
         if isinstance(request.target, StreamIdentifier):
             return super().follow(request)
-        page = follow_page(self._read(follow_statement(self._statements, request)))
+        statement = follow_statement(self._statements, request)
+        page = follow_page(self._read(statement, replica=True))
         if page.entries:
             return page
-        waiting = self._read(follow_statement(self._statements, request, pending=True))
+        pending = follow_statement(self._statements, request, pending=True)
+        waiting = self._read(pending, replica=True)
         return FollowPage(pending=bool(waiting[0][0]))
 
     def head(self, target: Identifier) -> Checkpoint | None:
         if isinstance(target, StreamIdentifier):
             return super().head(target)
-        rows = self._read(Statement(self._statements.horizon, {}))
+        rows = self._read(Statement(self._statements.horizon, {}), replica=True)
         return Checkpoint(int(rows[0][0]), 0)
 
     def wait_for_change(self, timeout: float) -> None:
         """Wait for a ``NOTIFY`` from a publish, polling at least every ``timeout``."""
         if not self._closed:
             self._listener.wait(timeout)
+
+    def wait_for_replica(self, timeout: float, lsn: str | None = None) -> None:
+        """Return once the ``read_url`` server has replayed ``lsn`` (by default, this
+        store's last publish), so that reads there see it; raise
+        :class:`~tidings.StorageError` after ``timeout`` seconds. Without ``read_url``,
+        or before any publish, there is nothing to wait for."""
+        target = lsn if lsn is not None else self.last_commit_lsn
+        if self.read_pool is None or target is None:
+            return
+        if target == UNKNOWN_POSITION:
+            rows = self._read(Statement(PRIMARY_POSITION, {}))
+            target = str(rows[0][0])
+        deadline = time.monotonic() + timeout
+        check = Statement(REPLAYED, {"lsn": target})
+        while not (self._read(check, replica=True))[0][0]:
+            if time.monotonic() >= deadline:
+                where = self._replica.description if self._replica else "the replica"
+                raise StorageError(
+                    f"PostgreSQL at {where} did not replay WAL position {target} within "
+                    f"{timeout:g}s (a lagging or disconnected standby); read from the "
+                    "primary, or wait longer"
+                )
+            time.sleep(REPLAY_POLL)
 
     def projections(self) -> PostgresProjectionStorage:
         return self._projections
@@ -278,11 +332,12 @@ class PostgresAdapter(StorageAdapter):
                 "mode=ro to write"
             )
 
-    def _read(self, statement: Statement) -> Rows:
+    def _read(self, statement: Statement, *, replica: bool = False) -> Rows:
         """One query; a connection the server dropped while pooled is replaced once,
-        which is safe because reading twice changes nothing."""
+        which is safe because reading twice changes nothing. With ``replica``, on the
+        ``read_url`` server when there is one."""
         for retry in (True, False):
-            with self._connection("read from", retry=retry) as conn:
+            with self._connection("read from", retry=retry, replica=replica) as conn:
                 return fetch(conn, statement)
         raise AssertionError("unreachable: the second attempt raises")
 
@@ -303,7 +358,7 @@ class PostgresAdapter(StorageAdapter):
 
     @contextmanager
     def _connection(
-        self, action: str, *, retry: bool = False, sends: bool = False
+        self, action: str, *, retry: bool = False, sends: bool = False, replica: bool = False
     ) -> Iterator[Connection]:
         """A pooled connection for one call, under the ``operation_timeout`` deadline.
 
@@ -313,15 +368,18 @@ class PostgresAdapter(StorageAdapter):
         an error swallowed before the ``yield`` would leave this context nothing to give.
         With ``sends`` (a publish), a connection lost while in use leaves the outcome
         unknown: :class:`~tidings.OutcomeUnknownError`. One lost while getting it is not:
-        nothing was sent.
+        nothing was sent. With ``replica``, from the ``read_url`` pool if there is one.
         """
         if action != "read from":
             self._refuse_in_read_only(action)
         pool = self._open_pool()
-        with failures(self._server, action):
+        server = self._server
+        if replica and self.read_pool is not None and self._replica is not None:
+            pool, server = self.read_pool, self._replica
+        with failures(server, action):
             conn = pool.getconn()
         try:
-            with failures(self._server, action, retry=retry, sends=sends):
+            with failures(server, action, retry=retry, sends=sends):
                 try:
                     with self._watchdog.watch(conn):
                         if self._owns_pool:
@@ -346,6 +404,8 @@ class PostgresAdapter(StorageAdapter):
                     self._check_or_create_schema()
                     if self._owns_pool:
                         self.pool.open(wait=False)
+                    if self.read_pool is not None:
+                        self.read_pool.open(wait=False)
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
@@ -367,6 +427,8 @@ class PostgresAdapter(StorageAdapter):
         self._listener.close()
         if self._owns_pool:
             self.pool.close()
+        if self.read_pool is not None:
+            self.read_pool.close()
 
     def __repr__(self) -> str:
         return (

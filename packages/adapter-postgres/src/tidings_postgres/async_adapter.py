@@ -18,6 +18,7 @@ whose server stays silent past it is ended by a watchdog
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -41,6 +42,7 @@ from tidings.adapters import (
     Projection,
     Query,
     ScanRequest,
+    StorageError,
     StoreClosedError,
     StoredEvent,
     StoreStatistics,
@@ -70,6 +72,12 @@ from tidings_postgres.reading import (
     latest_event,
     latest_statement,
     scan_plan,
+)
+from tidings_postgres.replicas import (
+    PRIMARY_POSITION,
+    REPLAY_POLL,
+    REPLAYED,
+    UNKNOWN_POSITION,
 )
 from tidings_postgres.rows import decode_event
 from tidings_postgres.statements import Statements
@@ -107,6 +115,18 @@ async def async_send(conn: AsyncConnection, effect: Statement | Copy) -> Rows:
         for row in effect.rows:
             await copy.write_row(row)
     return []
+
+
+async def commit_position(conn: AsyncConnection) -> str:
+    """The primary's WAL position just after a commit on ``conn``; a replica that has
+    replayed up to it sees that commit. If asking fails (the events are stored all the
+    same), :data:`UNKNOWN_POSITION`: waiting then uses the primary's position then."""
+    try:
+        cursor = await conn.execute(PRIMARY_POSITION)
+        row = await cursor.fetchone()
+    except psycopg.Error:
+        return UNKNOWN_POSITION
+    return UNKNOWN_POSITION if row is None else str(row[0])
 
 
 @asynccontextmanager
@@ -161,6 +181,12 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._owns_pool = pool is None
         """False for the application's own pool (see :mod:`tidings_postgres.external`),
         which the adapter neither opens nor closes."""
+        self._replica = server.replica()
+        self.read_pool = None if self._replica is None else self._replica.async_pool()
+        """The pool of ``read_url`` (see :mod:`tidings_postgres.replicas`), if any."""
+        self.last_commit_lsn: str | None = None
+        """With ``read_url``: the primary's WAL position after this store's last publish,
+        which :meth:`wait_for_replica` waits for."""
         self._watchdog = AsyncWatchdog(options.operation_timeout)
         self._ready = False
         self._closed = False
@@ -224,6 +250,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         async with self._connection("publish to", sends=True) as conn:
             outcome = await arun(attempt, partial(afetch, conn))
             notified = isinstance(outcome, Notified)  # in its statement (see publishing)
+            if self.read_pool is not None and isinstance(outcome, list):
+                self.last_commit_lsn = await commit_position(conn)
             if self.options.notify and isinstance(outcome, list) and any(outcome) and not notified:
                 # After the commit, in a statement of its own (see async_notifications).
                 # The events are stored whatever happens to it: never fail the publish.
@@ -234,13 +262,14 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     async def scan(self, request: ScanRequest) -> AsyncIterator[StoredEvent]:
         pages = Driver(scan_plan(self._statements, request, self.options.page_size))
         for page in pages:
-            pages.reply = rows = await self._read(page)
+            pages.reply = rows = await self._read(page, replica=True)
             for event in map(decode_event, rows):  # async-only
                 yield event  # async-only
             # sync: yield from map(decode_event, rows)
 
     async def latest(self, target: Identifier) -> StoredEvent | None:
-        return latest_event(await self._read(latest_statement(self._statements, target)))
+        statement = latest_statement(self._statements, target)
+        return latest_event(await self._read(statement, replica=True))
 
     async def follow(self, request: FollowRequest) -> FollowPage:
         """A stream is followed by sequence number, which its writers (serialised per
@@ -248,22 +277,48 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         commit order, below the commit horizon (schema version 3)."""
         if isinstance(request.target, StreamIdentifier):
             return await super().follow(request)
-        page = follow_page(await self._read(follow_statement(self._statements, request)))
+        statement = follow_statement(self._statements, request)
+        page = follow_page(await self._read(statement, replica=True))
         if page.entries:
             return page
-        waiting = await self._read(follow_statement(self._statements, request, pending=True))
+        pending = follow_statement(self._statements, request, pending=True)
+        waiting = await self._read(pending, replica=True)
         return FollowPage(pending=bool(waiting[0][0]))
 
     async def head(self, target: Identifier) -> Checkpoint | None:
         if isinstance(target, StreamIdentifier):
             return await super().head(target)
-        rows = await self._read(Statement(self._statements.horizon, {}))
+        rows = await self._read(Statement(self._statements.horizon, {}), replica=True)
         return Checkpoint(int(rows[0][0]), 0)
 
     async def wait_for_change(self, timeout: float) -> None:
         """Wait for a ``NOTIFY`` from a publish, polling at least every ``timeout``."""
         if not self._closed:
             await self._listener.wait(timeout)
+
+    async def wait_for_replica(self, timeout: float, lsn: str | None = None) -> None:
+        """Return once the ``read_url`` server has replayed ``lsn`` (by default, this
+        store's last publish), so that reads there see it; raise
+        :class:`~tidings.StorageError` after ``timeout`` seconds. Without ``read_url``,
+        or before any publish, there is nothing to wait for."""
+        target = lsn if lsn is not None else self.last_commit_lsn
+        if self.read_pool is None or target is None:
+            return
+        if target == UNKNOWN_POSITION:
+            rows = await self._read(Statement(PRIMARY_POSITION, {}))
+            target = str(rows[0][0])
+        deadline = time.monotonic() + timeout
+        check = Statement(REPLAYED, {"lsn": target})
+        while not (await self._read(check, replica=True))[0][0]:
+            if time.monotonic() >= deadline:
+                where = self._replica.description if self._replica else "the replica"
+                raise StorageError(
+                    f"PostgreSQL at {where} did not replay WAL position {target} within "
+                    f"{timeout:g}s (a lagging or disconnected standby); read from the "
+                    "primary, or wait longer"
+                )
+            await asyncio.sleep(REPLAY_POLL)  # async-only
+            # sync: time.sleep(REPLAY_POLL)
 
     def projections(self) -> AsyncPostgresProjectionStorage:
         return self._projections
@@ -284,11 +339,12 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
                 "mode=ro to write"
             )
 
-    async def _read(self, statement: Statement) -> Rows:
+    async def _read(self, statement: Statement, *, replica: bool = False) -> Rows:
         """One query; a connection the server dropped while pooled is replaced once,
-        which is safe because reading twice changes nothing."""
+        which is safe because reading twice changes nothing. With ``replica``, on the
+        ``read_url`` server when there is one."""
         for retry in (True, False):
-            async with self._connection("read from", retry=retry) as conn:
+            async with self._connection("read from", retry=retry, replica=replica) as conn:
                 return await afetch(conn, statement)
         raise AssertionError("unreachable: the second attempt raises")
 
@@ -309,7 +365,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
 
     @asynccontextmanager
     async def _connection(
-        self, action: str, *, retry: bool = False, sends: bool = False
+        self, action: str, *, retry: bool = False, sends: bool = False, replica: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """A pooled connection for one call, under the ``operation_timeout`` deadline.
 
@@ -319,15 +375,18 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         an error swallowed before the ``yield`` would leave this context nothing to give.
         With ``sends`` (a publish), a connection lost while in use leaves the outcome
         unknown: :class:`~tidings.OutcomeUnknownError`. One lost while getting it is not:
-        nothing was sent.
+        nothing was sent. With ``replica``, from the ``read_url`` pool if there is one.
         """
         if action != "read from":
             self._refuse_in_read_only(action)
         pool = await self._open_pool()
-        with failures(self._server, action):
+        server = self._server
+        if replica and self.read_pool is not None and self._replica is not None:
+            pool, server = self.read_pool, self._replica
+        with failures(server, action):
             conn = await pool.getconn()
         try:
-            with failures(self._server, action, retry=retry, sends=sends):
+            with failures(server, action, retry=retry, sends=sends):
                 try:
                     with self._watchdog.watch(conn):
                         if self._owns_pool:
@@ -352,6 +411,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
                     await self._check_or_create_schema()
                     if self._owns_pool:
                         await self.pool.open(wait=False)
+                    if self.read_pool is not None:
+                        await self.read_pool.open(wait=False)
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
@@ -373,6 +434,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         await self._listener.aclose()
         if self._owns_pool:
             await self.pool.close()
+        if self.read_pool is not None:
+            await self.read_pool.close()
 
     def __repr__(self) -> str:
         return (

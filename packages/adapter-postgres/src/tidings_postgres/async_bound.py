@@ -100,10 +100,16 @@ class AsyncBoundPostgresAdapter(AsyncPostgresAdapter):
 
     @asynccontextmanager
     async def _connection(
-        self, action: str, *, retry: bool = False, sends: bool = False
+        self,
+        action: str,
+        *,
+        retry: bool = False,
+        sends: bool = False,
+        replica: bool = False,
     ) -> AsyncIterator[AsyncConnection]:
         """The application's connection; never retried, since a lost one lost the
-        caller's transaction with it."""
+        caller's transaction with it, and never a replica's, since the caller reads
+        its own transaction."""
         if action != "read from":
             self._refuse_in_read_only(action)
         await self._open_pool()

@@ -101,10 +101,16 @@ class BoundPostgresAdapter(PostgresAdapter):
 
     @contextmanager
     def _connection(
-        self, action: str, *, retry: bool = False, sends: bool = False
+        self,
+        action: str,
+        *,
+        retry: bool = False,
+        sends: bool = False,
+        replica: bool = False,
     ) -> Iterator[Connection]:
         """The application's connection; never retried, since a lost one lost the
-        caller's transaction with it."""
+        caller's transaction with it, and never a replica's, since the caller reads
+        its own transaction."""
         if action != "read from":
             self._refuse_in_read_only(action)
         self._open_pool()

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from functools import cache
 from types import TracebackType
 from typing import Any, NoReturn
@@ -131,6 +132,15 @@ class Server:
                 f"libpq this process loaded (version {_libpq_version()}); upgrade libpq "
                 "(or psycopg[binary], which bundles it), or leave them out"
             )
+
+    def replica(self) -> Server | None:
+        """The server of ``read_url``, with this one's options; None without one."""
+        read_url = self.options.read_url
+        if read_url is None:
+            return None
+        url = URL.parse(read_url)
+        attrs = url.query.get("target_session_attrs")
+        return Server(url, replace(self.options, read_url=None, target_session_attrs=attrs))
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any], options: PostgresOptions) -> Server:

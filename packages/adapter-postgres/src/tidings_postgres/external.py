@@ -12,6 +12,7 @@ connection, and the async face for an async one.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable
 from typing import Any, overload
 
 import psycopg
@@ -27,7 +28,7 @@ from tidings_postgres.bound import BoundPostgresAdapter
 from tidings_postgres.connection import Server
 from tidings_postgres.options import PostgresOptions
 
-__all__ = ["OPTIONS", "bind", "from_pool"]
+__all__ = ["OPTIONS", "bind", "from_pool", "wait_for_replica"]
 
 OPTIONS = frozenset({"schema", "ordering", "page_size", "operation_timeout", "notify", "mode"})
 """The options that mean something on a connection the application made; the others
@@ -114,3 +115,29 @@ def bind(
     if isinstance(conn, psycopg.AsyncConnection):
         return AsyncEventStore(AsyncBoundPostgresAdapter(conn, server, typed))
     return EventStore(BoundPostgresAdapter(conn, server, typed))
+
+
+@overload
+def wait_for_replica(
+    store: AsyncEventStore, timeout: float = 5.0, *, lsn: str | None = None
+) -> Awaitable[None]: ...
+@overload
+def wait_for_replica(
+    store: EventStore, timeout: float = 5.0, *, lsn: str | None = None
+) -> None: ...
+def wait_for_replica(
+    store: EventStore | AsyncEventStore, timeout: float = 5.0, *, lsn: str | None = None
+) -> Awaitable[None] | None:
+    """Wait until the store's ``read_url`` server has replayed its last publish (or
+    ``lsn``), so that scans and subscriptions there see it: read-your-writes. Raises
+    :class:`~tidings.StorageError` after ``timeout`` seconds. Await it on the async
+    face. Without ``read_url`` it returns at once."""
+    adapter = store.adapter
+    if isinstance(adapter, AsyncPostgresAdapter):
+        return adapter.wait_for_replica(timeout, lsn)
+    if isinstance(adapter, PostgresAdapter):
+        adapter.wait_for_replica(timeout, lsn)
+        return None
+    raise ConfigurationError(
+        f"wait_for_replica needs a PostgreSQL store, got one on {type(adapter).__name__}"
+    )

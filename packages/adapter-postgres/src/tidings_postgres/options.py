@@ -8,9 +8,10 @@ Every option is checked here, when the options are built, so a wrong value raise
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tidings.adapters import (
+    URL,
     ConfigurationError,
     Ordering,
 )
@@ -137,6 +138,26 @@ def _check_text(name: str, value: object, *, optional: bool) -> None:
         raise ConfigurationError(f"option {name!r} must not contain a NUL character")
 
 
+def _check_read_url(value: object) -> None:
+    """``read_url`` must be a postgresql:// config string whose query says nothing but
+    ``target_session_attrs``: the other options are this store's."""
+    _check_text("read_url", value, optional=True)
+    if value is None:
+        return
+    assert isinstance(value, str)
+    url = URL.parse(value)
+    if url.scheme not in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            f"option 'read_url' must be a postgresql:// config string, got {url.scheme}://"
+        )
+    extra = sorted(set(url.query) - {"target_session_attrs"})
+    if extra:
+        raise ConfigurationError(
+            f"option 'read_url' may only set target_session_attrs in its query, got "
+            f"{', '.join(extra)} (the other options are the store's own)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class PostgresOptions:
     """Options of ``postgresql://``, from the query string or keyword arguments.
@@ -240,6 +261,13 @@ class PostgresOptions:
     target_session_attrs: str | None = None
     """libpq's ``target_session_attrs``, such as ``read-write``: refuse a server that is
     not a primary (after a failover behind one DNS name, for example)."""
+    read_url: str | None = field(default=None, repr=False)
+    """A second config string for reads of events (scans, ``latest``, subscriptions),
+    usually the standbys: ``postgresql://h2:5433,h3:5434/db?target_session_attrs=standby``.
+    Its host list, user, password and database are used; of its query, only
+    ``target_session_attrs``. Every other option comes from this store's. Writes and
+    projections stay on the primary. Not shown in the options' repr (it may hold a
+    password)."""
 
     def __post_init__(self) -> None:
         validate_schema_name(self.schema)
@@ -271,6 +299,7 @@ class PostgresOptions:
         _check_text("application_name", self.application_name, optional=False)
         for name in LIBPQ_SETTINGS:
             _check_text(name, getattr(self, name), optional=True)
+        _check_read_url(self.read_url)
 
     def libpq_settings(self) -> dict[str, str]:
         """The pass-through libpq parameters that are set, by keyword."""

@@ -65,6 +65,10 @@ PAIRS: tuple[tuple[str, str], ...] = (
         "packages/core/src/tidings/_api/worker.py",
     ),
     (
+        "packages/core/src/tidings/_api/async_operations.py",
+        "packages/core/src/tidings/_api/operations.py",
+    ),
+    (
         "packages/core/src/tidings/_api/async_retrying.py",
         "packages/core/src/tidings/_api/retrying.py",
     ),

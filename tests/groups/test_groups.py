@@ -93,7 +93,9 @@ class Workers:
 
 
 @pytest.fixture
-def workers(request: pytest.FixtureRequest, url: str, tmp_path: Path) -> Iterator[Callable[[str], Workers]]:
+def workers(
+    request: pytest.FixtureRequest, url: str, tmp_path: Path
+) -> Iterator[Callable[[str], Workers]]:
     made: list[Workers] = []
 
     def make(mode: str) -> Workers:
@@ -121,7 +123,7 @@ class Writer(threading.Thread):
                     stream = store.stream(category="work", stream=f"s{index % STREAMS}")
                     stream.publish(events=[NewEvent(name="worked", payload={"index": index})])
                     time.sleep(self.pause)
-        except BaseException as error:  # re-raised by finish()
+        except BaseException as error:  # noqa: BLE001 - re-raised by finish()
             self.error = error
 
     def finish(self) -> None:
@@ -139,7 +141,9 @@ def _publish(url: str, *, pause: float = 0.004) -> Writer:
 
 def _owners(url: str) -> dict[int, str | None]:
     with tidings.connect(url) as store:
-        rows = store.projections.search(name="$leases", where=[tidings.field("state.group") == GROUP])
+        rows = store.projections.search(
+            name="$leases", where=[tidings.field("state.group") == GROUP]
+        )
     return {int(row.state["partition"]): row.state["owner"] for row in rows.items}
 
 

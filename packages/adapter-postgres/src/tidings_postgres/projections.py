@@ -40,6 +40,12 @@ _LOCK_CLASS = 0x74696467
 never meets the one-key locks of publishing)."""
 
 
+IDLE_IN_CAS = "1000"
+"""Milliseconds after which the server ends the session of a client that stopped inside
+a ``save_all_if`` transaction (a paused or frozen process): its locks would otherwise
+hold back every other member of its consumer group until it woke."""
+
+
 def _lock_key(name: str, id: str) -> int:
     """A signed 32-bit key for the row (name, id); a collision only makes two
     compare-and-sets wait for each other."""
@@ -84,7 +90,8 @@ class ProjectionStatements:
         self._insert = render_query(f"INSERT INTO {{s}}.projections ({_COLUMNS})", schema)
         self._on_conflict = f"ON CONFLICT (name, id) DO UPDATE SET {_UPDATES}"
         self._lock = (
-            "SELECT count(pg_advisory_xact_lock(%s::int4, k))"
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, true),"
+            " count(pg_advisory_xact_lock(%s::int4, k))"
             " FROM (SELECT k FROM unnest(%s::int4[]) AS k ORDER BY k OFFSET 0) AS keys"
         )
         self._load_many = (
@@ -99,10 +106,12 @@ class ProjectionStatements:
     ) -> Plan[bool]:
         """Compare-and-set, to run inside a transaction: lock each expected row's
         advisory key (in key order, so two callers never deadlock), read the rows, and
-        upsert every projection in one statement only if each condition holds."""
+        upsert every projection in one statement only if each condition holds. The
+        server ends the session if the client goes quiet in the transaction for
+        :data:`IDLE_IN_CAS` ms."""
         if expected:
             keys = sorted({_lock_key(c.name, c.id) for c in expected})
-            yield Statement(self._lock, [_LOCK_CLASS, keys])
+            yield Statement(self._lock, [IDLE_IN_CAS, _LOCK_CLASS, keys])
             rows = yield Statement(
                 self._load_many, [[c.name for c in expected], [c.id for c in expected]]
             )

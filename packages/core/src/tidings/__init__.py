@@ -10,6 +10,7 @@ from __future__ import annotations
 from tidings._api.arguments import Batch
 from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
 from tidings._api.async_group import AsyncGroupMember
+from tidings._api.async_operations import ConsumerStatus, PartitionStatus
 from tidings._api.async_projection_store import AsyncProjectionStore
 from tidings._api.async_retrying import publish_with_retry_async
 from tidings._api.async_store import (
@@ -98,6 +99,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "Consumer",
+    "ConsumerStatus",
     "Cursor",
     "DuplicateEventIdError",
     "EventDecodingError",
@@ -117,6 +119,7 @@ __all__ = [
     "Ordering",
     "OutcomeUnknownError",
     "Page",
+    "PartitionStatus",
     "PluginNameWarning",
     "Projection",
     "ProjectionConsumer",

@@ -143,12 +143,14 @@ class AsyncConsumer:
                 await self._handle(event)
                 done, handled = reached, handled + 1
                 if subscription.page_done and reached is not None and reached != saved:
-                    await storage.save(checkpoint_record(self.name, reached))
+                    await storage.save(
+                        checkpoint_record(self.name, reached, self._source.identifier)
+                    )
                     saved = reached
         finally:
             self._stopping = False
             if done is not None and done != saved:
-                await storage.save(checkpoint_record(self.name, done))
+                await storage.save(checkpoint_record(self.name, done, self._source.identifier))
         return handled
 
     async def stop(self) -> None:
@@ -266,7 +268,7 @@ class AsyncProjectionConsumer:
                 current = self.projector.apply(current, batch)
                 checkpoint = subscription.checkpoint
                 assert checkpoint is not None  # a batch has a last event
-                record = checkpoint_record(self.name, checkpoint)
+                record = checkpoint_record(self.name, checkpoint, self._source.identifier)
                 await storage.save_all([checked(current), record])
         finally:
             self._stopping = False

@@ -52,7 +52,7 @@ from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorage
 from tidings._protocol.projection_rows import ExpectedRow
 from tidings._protocol.requests import FollowRequest
 from tidings._query.model import field
-from tidings.errors import TidingsError, ValidationError
+from tidings.errors import StorageError, StoreClosedError, TidingsError, ValidationError
 
 __all__ = ["AsyncGroupMember"]
 
@@ -249,7 +249,7 @@ class AsyncGroupMember:
                 continue  # taken during this read, which skipped its earlier events
             if done is not None and (lease.checkpoint is None or done > lease.checkpoint):
                 name = partition_id(self.group, lease.partition)
-                rows.append(checkpoint_record(name, done))
+                rows.append(checkpoint_record(name, done, self._source.identifier))
                 advanced.append(lease)
         if not rows:
             return True
@@ -257,16 +257,37 @@ class AsyncGroupMember:
             ExpectedRow(LEASES, partition_id(self.group, lease.partition), lease.version)
             for lease in self._owned.values()
         ]
-        if await storage.save_all_if(rows, expected):
+        if await self._cas(storage, rows, expected):
             for lease in advanced:
                 lease.checkpoint = done
             self._dirty.clear()
             return True
-        self._log(logging.WARNING, "save fenced: a lease changed hands", saved=False)
+        self._log(logging.WARNING, "save fenced: a lease changed hands, or the save failed")
         self._cache.clear()
         self._dirty.clear()
         self._renew_at = 0.0
+        for lease in self._owned.values():  # the save may have happened after all
+            stored = await storage.load(CHECKPOINTS, partition_id(self.group, lease.partition))
+            lease.checkpoint = checkpoint_of(stored)
         return False
+
+    async def _cas(
+        self, storage: AsyncProjectionStorage, rows: list[Projection], expected: list[ExpectedRow]
+    ) -> bool:
+        """``save_all_if``, where a store error counts as a failed compare-and-set: the
+        caller then reads the rows again before it trusts what it holds. (PostgreSQL
+        ends the session of a member paused inside the transaction, so that it cannot
+        hold the others back; that member sees the error when it wakes.)"""
+        try:
+            return await storage.save_all_if(rows, expected)
+        except (StorageError, StoreClosedError) as error:
+            if self._store_closed():
+                raise
+            self._log(logging.WARNING, "save failed", error=str(error))
+            return False
+
+    def _store_closed(self) -> bool:
+        return bool(getattr(self._store, "closed", False))
 
     async def _join(self, storage: AsyncProjectionStorage) -> None:
         """Fix (or check) the group's partition count and source, and add this member."""
@@ -306,9 +327,18 @@ class AsyncGroupMember:
         where = [field("state.group") == self.group]
         members = {row.id: row for row in await storage.search(query_of(MEMBERS, where))}
         leases = {row.id: row for row in await storage.search(query_of(LEASES, where))}
+        mine = members.get(f"{self.group}/{self.member}")
+        if mine is not None:  # only this member writes its row: adopt what is stored
+            self._member_version = mine.updated_at
         for lease in list(self._owned.values()):
             row = leases.get(partition_id(self.group, lease.partition))
-            if row is None or row.updated_at != lease.version:
+            held = state_of(row)
+            if row is not None and (held.get("owner"), held.get("epoch")) == (
+                self.member,
+                lease.epoch.isoformat(),
+            ):
+                lease.version = row.updated_at
+            else:
                 self._drop(lease.partition, "lease lost")
         await self._renew(storage)
         me = f"{self.group}/{self.member}"
@@ -348,16 +378,16 @@ class AsyncGroupMember:
         expected = [ExpectedRow(MEMBERS, member.id, self._member_version)] + [
             ExpectedRow(LEASES, row.id, self._owned[p].version) for p, row in leases.items()
         ]
-        if await storage.save_all_if([member, *leases.values()], expected):
+        if await self._cas(storage, [member, *leases.values()], expected):
             self._member_version = version
             for p in leases:
                 self._owned[p].version, self._owned[p].deadline = version, sent + SAFETY * self.ttl
             return
-        if await storage.save_all_if([member], expected[:1]):
+        if await self._cas(storage, [member], expected[:1]):
             self._member_version = version
         for p, row in leases.items():
             lease = self._owned[p]
-            if await storage.save_all_if([row], [ExpectedRow(LEASES, row.id, lease.version)]):
+            if await self._cas(storage, [row], [ExpectedRow(LEASES, row.id, lease.version)]):
                 lease.version, lease.deadline = version, sent + SAFETY * self.ttl
             else:
                 self._drop(p, "lease lost")
@@ -367,7 +397,7 @@ class AsyncGroupMember:
         version = next_version(None if row is None else row.updated_at)
         taken = lease_record(self.group, p, self.member, version, epoch=version, ttl=self.ttl)
         expected = ExpectedRow(LEASES, taken.id, None if row is None else row.updated_at)
-        if not await storage.save_all_if([taken], [expected]):
+        if not await self._cas(storage, [taken], [expected]):
             return False
         stored = await storage.load(CHECKPOINTS, partition_id(self.group, p))
         checkpoint = checkpoint_of(stored)
@@ -380,7 +410,7 @@ class AsyncGroupMember:
         lease = self._owned[p]
         version = next_version(lease.version)
         freed = lease_record(self.group, p, None, version, epoch=None, ttl=self.ttl)
-        await storage.save_all_if([freed], [ExpectedRow(LEASES, freed.id, lease.version)])
+        await self._cas(storage, [freed], [ExpectedRow(LEASES, freed.id, lease.version)])
         self._drop(p, "partition released")
 
     def _drop(self, partition: int, why: str) -> None:

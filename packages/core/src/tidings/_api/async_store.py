@@ -31,8 +31,10 @@ from tidings._typed.registry import EventTypes, OnUnknown, TypedEvent
 if TYPE_CHECKING:
     from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
     from tidings._api.async_group import AsyncGroupMember
+    from tidings._api.async_operations import ConsumerStatus
     from tidings._api.async_projection_store import AsyncProjectionStore
     from tidings._api.consuming import RetryPolicy
+    from tidings._model.checkpoint import Checkpoint
     from tidings._model.projection import Projector
 
 __all__ = [
@@ -158,6 +160,21 @@ class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
             batch_size=batch_size,
             poll_interval=poll_interval,
         )
+
+    async def consumers(self) -> list[ConsumerStatus]:
+        """Every consumer and consumer group kept in this store, with its checkpoint,
+        its lag, its parked events and, for a group, its members and partitions."""
+        from tidings._api.async_operations import consumer_statuses_async
+
+        return await consumer_statuses_async(self)
+
+    async def reset_consumer(self, *, name: str, to: Start) -> Checkpoint:
+        """Move the checkpoint of consumer or group ``name`` to ``"beginning"``,
+        ``"end"`` or a checkpoint, and return it. Stop it first; a group refuses while
+        it has live members."""
+        from tidings._api.async_operations import reset_checkpoint_async
+
+        return await reset_checkpoint_async(self, name, to)
 
     async def aclose(self) -> None:
         """Release the adapter's connections and files. Idempotent."""

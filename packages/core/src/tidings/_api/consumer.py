@@ -142,12 +142,12 @@ class Consumer:
                 self._handle(event)
                 done, handled = reached, handled + 1
                 if subscription.page_done and reached is not None and reached != saved:
-                    storage.save(checkpoint_record(self.name, reached))
+                    storage.save(checkpoint_record(self.name, reached, self._source.identifier))
                     saved = reached
         finally:
             self._stopping = False
             if done is not None and done != saved:
-                storage.save(checkpoint_record(self.name, done))
+                storage.save(checkpoint_record(self.name, done, self._source.identifier))
         return handled
 
     def stop(self) -> None:
@@ -264,7 +264,7 @@ class ProjectionConsumer:
                 current = self.projector.apply(current, batch)
                 checkpoint = subscription.checkpoint
                 assert checkpoint is not None  # a batch has a last event
-                record = checkpoint_record(self.name, checkpoint)
+                record = checkpoint_record(self.name, checkpoint, self._source.identifier)
                 storage.save_all([checked(current), record])
         finally:
             self._stopping = False

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.identifiers import Identifier
 from tidings._model.names import validate_name
 from tidings._model.projection import Projection
 from tidings.errors import ValidationError
@@ -75,9 +76,14 @@ class RetryPolicy:
         return float(min(self.max_backoff, self.backoff * 2 ** (failures - 1)))
 
 
-def checkpoint_record(consumer: str, checkpoint: Checkpoint) -> Projection:
-    """The stored form of a consumer's checkpoint."""
-    return Projection(name=CHECKPOINTS, id=consumer, state={"checkpoint": str(checkpoint)})
+def checkpoint_record(
+    consumer: str, checkpoint: Checkpoint, source: Identifier | None = None
+) -> Projection:
+    """The stored form of a consumer's checkpoint; the source it follows is kept with
+    it, so that ``tidings consumers`` can tell how far behind it is."""
+    return Projection(
+        name=CHECKPOINTS, id=consumer, state={"checkpoint": str(checkpoint)}, source=source
+    )
 
 
 def checkpoint_of(record: Projection | None) -> Checkpoint | None:

@@ -52,7 +52,7 @@ from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.projection_rows import ExpectedRow
 from tidings._protocol.requests import FollowRequest
 from tidings._query.model import field
-from tidings.errors import TidingsError, ValidationError
+from tidings.errors import StorageError, StoreClosedError, TidingsError, ValidationError
 
 __all__ = ["GroupMember"]
 
@@ -246,7 +246,7 @@ class GroupMember:
                 continue  # taken during this read, which skipped its earlier events
             if done is not None and (lease.checkpoint is None or done > lease.checkpoint):
                 name = partition_id(self.group, lease.partition)
-                rows.append(checkpoint_record(name, done))
+                rows.append(checkpoint_record(name, done, self._source.identifier))
                 advanced.append(lease)
         if not rows:
             return True
@@ -254,16 +254,37 @@ class GroupMember:
             ExpectedRow(LEASES, partition_id(self.group, lease.partition), lease.version)
             for lease in self._owned.values()
         ]
-        if storage.save_all_if(rows, expected):
+        if self._cas(storage, rows, expected):
             for lease in advanced:
                 lease.checkpoint = done
             self._dirty.clear()
             return True
-        self._log(logging.WARNING, "save fenced: a lease changed hands", saved=False)
+        self._log(logging.WARNING, "save fenced: a lease changed hands, or the save failed")
         self._cache.clear()
         self._dirty.clear()
         self._renew_at = 0.0
+        for lease in self._owned.values():  # the save may have happened after all
+            stored = storage.load(CHECKPOINTS, partition_id(self.group, lease.partition))
+            lease.checkpoint = checkpoint_of(stored)
         return False
+
+    def _cas(
+        self, storage: ProjectionStorage, rows: list[Projection], expected: list[ExpectedRow]
+    ) -> bool:
+        """``save_all_if``, where a store error counts as a failed compare-and-set: the
+        caller then reads the rows again before it trusts what it holds. (PostgreSQL
+        ends the session of a member paused inside the transaction, so that it cannot
+        hold the others back; that member sees the error when it wakes.)"""
+        try:
+            return storage.save_all_if(rows, expected)
+        except (StorageError, StoreClosedError) as error:
+            if self._store_closed():
+                raise
+            self._log(logging.WARNING, "save failed", error=str(error))
+            return False
+
+    def _store_closed(self) -> bool:
+        return bool(getattr(self._store, "closed", False))
 
     def _join(self, storage: ProjectionStorage) -> None:
         """Fix (or check) the group's partition count and source, and add this member."""
@@ -303,9 +324,18 @@ class GroupMember:
         where = [field("state.group") == self.group]
         members = {row.id: row for row in storage.search(query_of(MEMBERS, where))}
         leases = {row.id: row for row in storage.search(query_of(LEASES, where))}
+        mine = members.get(f"{self.group}/{self.member}")
+        if mine is not None:  # only this member writes its row: adopt what is stored
+            self._member_version = mine.updated_at
         for lease in list(self._owned.values()):
             row = leases.get(partition_id(self.group, lease.partition))
-            if row is None or row.updated_at != lease.version:
+            held = state_of(row)
+            if row is not None and (held.get("owner"), held.get("epoch")) == (
+                self.member,
+                lease.epoch.isoformat(),
+            ):
+                lease.version = row.updated_at
+            else:
                 self._drop(lease.partition, "lease lost")
         self._renew(storage)
         me = f"{self.group}/{self.member}"
@@ -345,16 +375,16 @@ class GroupMember:
         expected = [ExpectedRow(MEMBERS, member.id, self._member_version)] + [
             ExpectedRow(LEASES, row.id, self._owned[p].version) for p, row in leases.items()
         ]
-        if storage.save_all_if([member, *leases.values()], expected):
+        if self._cas(storage, [member, *leases.values()], expected):
             self._member_version = version
             for p in leases:
                 self._owned[p].version, self._owned[p].deadline = version, sent + SAFETY * self.ttl
             return
-        if storage.save_all_if([member], expected[:1]):
+        if self._cas(storage, [member], expected[:1]):
             self._member_version = version
         for p, row in leases.items():
             lease = self._owned[p]
-            if storage.save_all_if([row], [ExpectedRow(LEASES, row.id, lease.version)]):
+            if self._cas(storage, [row], [ExpectedRow(LEASES, row.id, lease.version)]):
                 lease.version, lease.deadline = version, sent + SAFETY * self.ttl
             else:
                 self._drop(p, "lease lost")
@@ -364,7 +394,7 @@ class GroupMember:
         version = next_version(None if row is None else row.updated_at)
         taken = lease_record(self.group, p, self.member, version, epoch=version, ttl=self.ttl)
         expected = ExpectedRow(LEASES, taken.id, None if row is None else row.updated_at)
-        if not storage.save_all_if([taken], [expected]):
+        if not self._cas(storage, [taken], [expected]):
             return False
         stored = storage.load(CHECKPOINTS, partition_id(self.group, p))
         checkpoint = checkpoint_of(stored)
@@ -377,7 +407,7 @@ class GroupMember:
         lease = self._owned[p]
         version = next_version(lease.version)
         freed = lease_record(self.group, p, None, version, epoch=None, ttl=self.ttl)
-        storage.save_all_if([freed], [ExpectedRow(LEASES, freed.id, lease.version)])
+        self._cas(storage, [freed], [ExpectedRow(LEASES, freed.id, lease.version)])
         self._drop(p, "partition released")
 
     def _drop(self, partition: int, why: str) -> None:

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from tidings._api.consumer import Consumer, ProjectionConsumer
     from tidings._api.consuming import RetryPolicy
     from tidings._api.group import GroupMember
+    from tidings._api.operations import ConsumerStatus
     from tidings._api.projection_store import ProjectionStore
+    from tidings._model.checkpoint import Checkpoint
     from tidings._model.projection import Projector
 
 __all__ = [
@@ -159,6 +161,21 @@ class EventStore(StoreBase[StorageAdapter]):
             batch_size=batch_size,
             poll_interval=poll_interval,
         )
+
+    def consumers(self) -> list[ConsumerStatus]:
+        """Every consumer and consumer group kept in this store, with its checkpoint,
+        its lag, its parked events and, for a group, its members and partitions."""
+        from tidings._api.operations import consumer_statuses
+
+        return consumer_statuses(self)
+
+    def reset_consumer(self, *, name: str, to: Start) -> Checkpoint:
+        """Move the checkpoint of consumer or group ``name`` to ``"beginning"``,
+        ``"end"`` or a checkpoint, and return it. Stop it first; a group refuses while
+        it has live members."""
+        from tidings._api.operations import reset_checkpoint
+
+        return reset_checkpoint(self, name, to)
 
     def close(self) -> None:
         """Release the adapter's connections and files. Idempotent."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -111,15 +112,19 @@ def build_source(path: Path, events: int) -> int:
     return int(count)
 
 
-def _run(command: list[str], out: Path) -> float:
-    """Seconds that ``command`` takes, stdout to ``out``; it must succeed."""
+def _run(command: list[str], out: Path) -> tuple[float, float]:
+    """Seconds that ``command`` takes, on the clock and in CPU time (user and system, of
+    the process and its children), stdout to ``out``; it must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with out.open("wb") as sink:
         result = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"{command[:2]} failed: {result.stderr.decode()[-2000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def _schema_url(postgres_url: str, schema: str) -> str:
@@ -134,7 +139,7 @@ def _drop(postgres_url: str, schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def _raw_copy(path: Path, postgres_url: str, schema: str) -> float:
+def _raw_copy(path: Path, postgres_url: str, schema: str) -> tuple[float, float]:
     """The ceiling: sqlite3 rows to psycopg's binary COPY, nothing else."""
     import psycopg
 
@@ -153,7 +158,7 @@ def _raw_copy(path: Path, postgres_url: str, schema: str) -> float:
         "recorded_at"
     )
     types = ["text"] * 4 + ["int8", "text", "text"] + ["int8"] * 3
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     source = sqlite3.connect(path)
     with psycopg.connect(postgres_url) as conn, conn.cursor() as cursor:
         rows = source.execute(f"SELECT {columns} FROM events ORDER BY sequence_number")
@@ -164,19 +169,29 @@ def _raw_copy(path: Path, postgres_url: str, schema: str) -> float:
                     copy.write_row(row)
         conn.commit()
     source.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def run(events: int, rounds: int, postgres_url: str, work: Path, say: Any) -> Record:
-    """Build the source, then alternate the contenders of each row for ``rounds``."""
+def run(
+    events: int, rounds: int, postgres_url: str, work: Path, say: Any, *, reuse: bool = False
+) -> Record:
+    """Build the source (or, with ``reuse``, take the one a run left in ``work``), then
+    alternate the contenders of each row for ``rounds``."""
+    machine = describe_machine(postgres_url)  # with the load average before the run
     work.mkdir(parents=True, exist_ok=True)
     source = work / "source.db"
-    for leftover in work.glob("source.db*"):
-        leftover.unlink()
-    say(f"building a SQLite store of {events:,} events in {source}")
-    started = time.perf_counter()
-    count = build_source(source, events)
-    say(f"  {count:,} events in {time.perf_counter() - started:.1f} s")
+    if reuse and source.exists():
+        with sqlite3.connect(source) as db:
+            count = int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+        db.close()
+        say(f"reusing {source}: {count:,} events")
+    else:
+        for leftover in work.glob("source.db*"):
+            leftover.unlink()
+        say(f"building a SQLite store of {events:,} events in {source}")
+        started = time.perf_counter()
+        count = build_source(source, events)
+        say(f"  {count:,} events in {time.perf_counter() - started:.1f} s")
     url = f"sqlite:///{source}"
     tidings, sqlite_utils = _bin("tidings"), _bin("sqlite-utils")
     out = work / "out.jsonl"
@@ -189,23 +204,44 @@ def run(events: int, rounds: int, postgres_url: str, work: Path, say: Any) -> Re
                 command = [tidings, "export", "--url", url, "--silent"]
             else:
                 command = [sqlite_utils, "rows", str(source), "events", "--nl"]
-            seconds = _run(command, out)
+            seconds, cpu = _run(command, out)
             lines = sum(1 for _ in out.open("rb"))
             runs.append(
-                {"row": "export", "contender": contender, "round": number, "seconds": seconds,
-                 "events": lines, "rate": lines / seconds}
+                {
+                    "row": "export",
+                    "contender": contender,
+                    "round": number,
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    "events": lines,
+                    "rate": lines / seconds,
+                    "cpu_rate": lines / cpu,
+                }
             )
-            say(f"  export {contender:8} round {number}: {lines / seconds:,.0f} events/s")
+            say(
+                f"  export {contender:8} round {number}: {lines / seconds:,.0f} events/s, "
+                f"{lines / cpu:,.0f} per CPU second"
+            )
         for contender in order:
             if contender == "tidings":
                 _drop(postgres_url, schema)
                 target = _schema_url(postgres_url, schema)
-                seconds = _run([tidings, "copy", "--from", url, "--to", target, "--silent"], out)
+                seconds, cpu = _run(
+                    [tidings, "copy", "--from", url, "--to", target, "--silent"], out
+                )
             else:
-                seconds = _raw_copy(source, postgres_url, schema)
+                seconds, cpu = _raw_copy(source, postgres_url, schema)
             runs.append(
-                {"row": "copy", "contender": contender, "round": number, "seconds": seconds,
-                 "events": count, "rate": count / seconds}
+                {
+                    "row": "copy",
+                    "contender": contender,
+                    "round": number,
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    "events": count,
+                    "rate": count / seconds,
+                    "cpu_rate": count / cpu,
+                }
             )
             say(f"  copy   {contender:8} round {number}: {count / seconds:,.0f} events/s")
     _drop(postgres_url, schema)
@@ -215,7 +251,8 @@ def run(events: int, rounds: int, postgres_url: str, work: Path, say: Any) -> Re
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "events": count,
         "rounds": rounds,
-        "machine": describe_machine(postgres_url),
+        "machine": machine,
+        "load_after": [round(value, 2) for value in os.getloadavg()],
         "runs": runs,
         "summary": summarise(runs),
     }
@@ -226,14 +263,16 @@ def summarise(runs: list[Record]) -> Record:
     rates: dict[str, dict[str, float]] = {}
     for row in ("export", "copy"):
         for contender in ("tidings", "peer"):
-            found = [r["rate"] for r in runs if r["row"] == row and r["contender"] == contender]
-            rates.setdefault(row, {})[contender] = median(found) if found else 0.0
+            mine = [r for r in runs if r["row"] == row and r["contender"] == contender]
+            rates.setdefault(row, {})[contender] = median(r["rate"] for r in mine) if mine else 0.0
+            rates[row][f"{contender}_cpu"] = median(r["cpu_rate"] for r in mine) if mine else 0.0
     export_ratio = rates["export"]["tidings"] / rates["export"]["peer"]
     copy_rate = rates["copy"]["tidings"]
     return {
         "export": {
             **rates["export"],
             "ratio": export_ratio,
+            "cpu_ratio": rates["export"]["tidings_cpu"] / rates["export"]["peer_cpu"],
             "target": f">= {EXPORT_TARGET}x sqlite-utils rows --nl",
             "met": export_ratio >= EXPORT_TARGET,
         },
@@ -256,12 +295,14 @@ def markdown(document: Record) -> str:
         [
             f"Run {document['started']}, {document['events']:,} events, "
             f"{document['rounds']} rounds; {machine.get('cpu', '?')}, "
-            f"{machine.get('cores', '?')} cores.",
+            f"{machine.get('cores', '?')} cores; load average {machine.get('load_before')} "
+            f"before, {document.get('load_after')} after.",
             "",
             "| row | tidings | peer | ÷ peer | target | verdict |",
             "|---|--:|--:|--:|---|---|",
             f"| `tidings export` to JSON lines (peer: `sqlite-utils rows --nl`) "
             f"| {export['tidings']:,.0f}/s | {export['peer']:,.0f}/s | {export['ratio']:.2f}x "
+            f"(per CPU second: {export['cpu_ratio']:.2f}x) "
             f"| {export['target']} | {verdict[export['met']]} |",
             f"| `tidings copy` SQLite → PostgreSQL, verified (peer: raw sqlite3 → COPY) "
             f"| {copy['tidings']:,.0f}/s | {copy['peer']:,.0f}/s | {copy['ratio']:.2f}x "
@@ -279,14 +320,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds per contender (default 3)")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--work", type=Path, help="where the source file goes (a temp dir)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the source a run left in --work, if any"
+    )
     parser.add_argument("--out", type=Path, help="results JSON; the Markdown goes beside it")
     options = parser.parse_args(argv)
     events = options.events or (100_000 if options.quick else 1_000_000)
     rounds = options.rounds or (2 if options.quick else 3)
     mode = "quick" if options.quick else "full"
-    work = options.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"tidings-cli-bench-{os.getpid()}"
+    work = (
+        options.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"tidings-cli-bench-{os.getpid()}"
+    )
     try:
-        document = run(events, rounds, options.postgres_url, work, _say)
+        document = run(events, rounds, options.postgres_url, work, _say, reuse=options.reuse)
     finally:
         if options.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -8,6 +8,7 @@ from tidings_testkit.suites.errors import ErrorSuite
 from tidings_testkit.suites.fuzz import FuzzSuite
 from tidings_testkit.suites.leases import LeaseSuite
 from tidings_testkit.suites.model import ModelSuite
+from tidings_testkit.suites.operations import OperationsSuite
 from tidings_testkit.suites.projections import ProjectionSuite
 from tidings_testkit.suites.reading import ReadingSuite
 from tidings_testkit.suites.stateful import StatefulSuite
@@ -31,6 +32,7 @@ class EventStoreSuite(
     SubscriptionSuite,
     LeaseSuite,
     TypedSuite,
+    OperationsSuite,
 ):
     """Every rule of the contract (docs/contract.md). Subclass it as ``Test<YourAdapter>``
     and set ``url``.

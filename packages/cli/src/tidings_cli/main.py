@@ -134,7 +134,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tidings_cli import basics, describing, inspecting, transfer
+    from tidings_cli import basics, consuming, describing, inspecting, transfer
 
     for command in (
         basics.adapters,
@@ -149,6 +149,8 @@ def _register() -> None:
         transfer.export,
         transfer.import_,
         transfer.copy,
+        consuming.consume,
+        consuming.consumers,
     ):
         cli.add_command(command)
 

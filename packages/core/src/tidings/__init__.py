@@ -10,7 +10,6 @@ from __future__ import annotations
 from tidings._api.arguments import Batch
 from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
 from tidings._api.async_group import AsyncGroupMember
-from tidings._api.async_operations import ConsumerStatus, PartitionStatus
 from tidings._api.async_projection_store import AsyncProjectionStore
 from tidings._api.async_retrying import publish_with_retry_async
 from tidings._api.async_store import (
@@ -29,6 +28,7 @@ from tidings._api.group import GroupMember
 from tidings._api.projection_plan import SnapshotPolicy
 from tidings._api.projection_store import ProjectionStore
 from tidings._api.retrying import publish_with_retry, with_ids
+from tidings._api.statuses import ConsumerStatus, PartitionStatus
 from tidings._api.store import CategoryScope, EventStore, LogScope, Scope, StreamScope
 from tidings._api.subscription import Subscription, TypedSubscription
 from tidings._api.worker import run_worker

@@ -8,9 +8,8 @@ dead-letter streams (``$parked``); nothing here needs a running consumer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
 from tidings._api.consuming import (
     CHECKPOINTS,
@@ -21,6 +20,7 @@ from tidings._api.consuming import (
 )
 from tidings._api.leases import GROUPS, LEASES, MEMBERS, next_version, partition_id, state_of
 from tidings._api.projection_plan import query_of
+from tidings._api.statuses import LAG_LIMIT, ConsumerStatus, PartitionStatus
 from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.clock import current_clock
@@ -32,52 +32,12 @@ from tidings._protocol.requests import ScanRequest
 from tidings._query.model import field
 from tidings.errors import ValidationError
 
-__all__ = [
-    "LAG_LIMIT",
-    "ConsumerStatus",
-    "PartitionStatus",
-    "consumer_statuses_async",
-    "reset_checkpoint_async",
-]
-
-LAG_LIMIT = 1_000_000
-"""Lag is counted up to this many events (a lag of this much means "at least")."""
+__all__ = ["consumer_statuses_async", "reset_checkpoint_async"]
 
 
 class _Store(Protocol):
     @property
     def adapter(self) -> AsyncStorageAdapter: ...
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionStatus:
-    """One partition of a group: who holds it, where it stands, how far behind."""
-
-    partition: int
-    owner: str | None
-    checkpoint: Checkpoint | None
-    lag: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConsumerStatus:
-    """A consumer or a consumer group, as ``tidings consumers`` lists it.
-
-    ``checkpoint`` is where it resumes (for a group, its oldest partition's); ``lag``
-    counts the source's events after it, and ``lag_seconds`` is the age of the oldest of
-    them (0 when none). ``members`` are a group's members that renewed within twice
-    their ttl; ``parked`` counts parked events not replayed.
-    """
-
-    name: str
-    kind: Literal["consumer", "group"]
-    source: Identifier | None
-    checkpoint: Checkpoint | None
-    lag: int
-    lag_seconds: float
-    parked: int
-    members: tuple[str, ...] = ()
-    partitions: tuple[PartitionStatus, ...] = ()
 
 
 async def consumer_statuses_async(store: _Store) -> list[ConsumerStatus]:

@@ -31,9 +31,9 @@ from tidings._typed.registry import EventTypes, OnUnknown, TypedEvent
 if TYPE_CHECKING:
     from tidings._api.async_consumer import AsyncConsumer, AsyncProjectionConsumer
     from tidings._api.async_group import AsyncGroupMember
-    from tidings._api.async_operations import ConsumerStatus
     from tidings._api.async_projection_store import AsyncProjectionStore
     from tidings._api.consuming import RetryPolicy
+    from tidings._api.statuses import ConsumerStatus
     from tidings._model.checkpoint import Checkpoint
     from tidings._model.projection import Projector
 

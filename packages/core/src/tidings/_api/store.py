@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from tidings._api.consumer import Consumer, ProjectionConsumer
     from tidings._api.consuming import RetryPolicy
     from tidings._api.group import GroupMember
-    from tidings._api.operations import ConsumerStatus
     from tidings._api.projection_store import ProjectionStore
+    from tidings._api.statuses import ConsumerStatus
     from tidings._model.checkpoint import Checkpoint
     from tidings._model.projection import Projector
 

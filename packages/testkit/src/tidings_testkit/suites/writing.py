@@ -12,12 +12,14 @@ from tidings import (
     EventStore,
     NewEvent,
     NoCondition,
+    OutcomeUnknownError,
     StoredEvent,
     StreamIdentifier,
     UnmetWriteConditionError,
     ValidationError,
     WriteCondition,
     position_is,
+    publish_with_retry,
     stream_exists,
     stream_is_empty,
 )
@@ -172,6 +174,26 @@ class WritingSuite(AdapterSuite):
         assert again == first
         assert stream.read() == first
         assert len(store.log().read()) == 3
+
+    def test_a_retry_after_an_unknown_outcome_stores_the_events_once(
+        self, store: EventStore
+    ) -> None:
+        stream = store.stream(category="c", stream="s")
+        calls: list[list[str | None]] = []
+
+        def publish(batch: list[NewEvent]) -> list[StoredEvent]:
+            calls.append([event.id for event in batch])
+            stored = stream.publish(events=batch, condition=stream_is_empty())
+            if len(calls) == 1:  # stored, but the answer is lost on the way back
+                raise OutcomeUnknownError("the connection was lost after the commit")
+            return stored
+
+        stored = publish_with_retry(publish, [NewEvent(name="a"), NewEvent(name="b")], backoff=0)
+        assert len(calls) == 2
+        assert calls[0] == calls[1]
+        assert None not in calls[0]
+        assert [event.id for event in stored] == calls[0]
+        assert stream.read() == stored
 
     def test_a_retry_to_another_stream_raises_duplicate_event_id(self, store: EventStore) -> None:
         batch = [NewEvent(name="e", id="only-once")]

@@ -182,6 +182,7 @@ ADAPTER_API = [
     "projection_from_row",
     "projection_to_row",
     "run",
+    "shared_stored_event",
     "sort_key",
     "stored_batch",
     "stored_event_from_json",

@@ -3,19 +3,32 @@ skip events leave payloads as stored text."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import tidings
 from tidings import EventStore, NewEvent, Projector, StoredEvent
-from tidings._model.events import _UNDECODED
+from tidings._model import events as event_module
+from tidings._model.jsonvalues import decode_json
 from tidings.adapters import WriteCondition
 
 
-def _decoded(event: StoredEvent) -> bool:
-    return event._payload is not _UNDECODED  # type: ignore[attr-defined]
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The JSON texts stored events decode, in order."""
+    texts: list[str] = []
+    original = decode_json
+
+    def counting(text: str | bytes) -> Any:
+        texts.append(text if isinstance(text, str) else text.decode())
+        return original(text)
+
+    monkeypatch.setattr(event_module, "decode_json", counting)
+    return texts
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -32,17 +45,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
         yield opened
 
 
-def test_a_read_decodes_nothing_until_a_payload_is_used(store: EventStore) -> None:
+def test_a_read_decodes_nothing_until_a_payload_is_used(
+    store: EventStore, decoded: list[str]
+) -> None:
     events = store.log().read()
-    assert not any(_decoded(event) for event in events)
-    assert events[3].payload == {"i": 3}
-    assert [_decoded(event) for event in events[2:5]] == [False, True, False]
     latest = store.log().latest()
     assert latest is not None
-    assert not _decoded(latest)
+    assert latest.name == "skipped"
+    assert decoded == []
+    assert events[3].payload == {"i": 3}
+    assert decoded == ['{"i":3}']
 
 
-def test_a_projection_decodes_only_the_events_it_handles(store: EventStore) -> None:
+def test_a_projection_decodes_only_the_events_it_handles(
+    store: EventStore, decoded: list[str]
+) -> None:
     seen: list[StoredEvent] = []
 
     def wanted(state: dict[str, int], event: StoredEvent) -> dict[str, int]:
@@ -50,16 +67,16 @@ def test_a_projection_decodes_only_the_events_it_handles(store: EventStore) -> N
         return {"sum": state.get("sum", 0) + event.payload["i"]}
 
     projector = Projector({"wanted": wanted}, on_missing="ignore")
-    events = store.log().read()
-    projection = projector.project(events)
+    projection = projector.project(store.log().read())
     assert projection.state == {"sum": 0 + 10 + 20}
-    assert [event for event in events if _decoded(event)] == seen
+    assert [event.sequence_number for event in seen] == [1, 11, 21]
+    assert decoded == ['{"i":0}', '{"i":10}', '{"i":20}']
 
 
-def test_a_name_filter_hands_out_undecoded_events(store: EventStore) -> None:
+def test_a_name_filter_hands_out_undecoded_events(store: EventStore, decoded: list[str]) -> None:
     events = store.log().read(names=["wanted"])
     assert [event.sequence_number for event in events] == [1, 11, 21]
-    assert not any(_decoded(event) for event in events)
+    assert decoded == []
 
 
 def test_memory_events_decoded_by_one_reader_are_not_shared_with_another() -> None:
@@ -67,8 +84,14 @@ def test_memory_events_decoded_by_one_reader_are_not_shared_with_another() -> No
     stream = store.stream(category="c", stream="s")
     stream.publish(events=[NewEvent(name="e", payload={"items": [1]})])
     first = stream.read()[0]
+    assert first is stream.read()[0]  # the store's own event, not a copy
     first.payload["items"].append(2)
+    assert first.payload == {"items": [1]}
     assert stream.read()[0].payload == {"items": [1]}
+    assert pickle.loads(pickle.dumps(first)) == first
+    detached = first.detached()
+    detached.payload["items"].append(2)
+    assert detached.payload == {"items": [1, 2]}  # an ordinary event keeps what it decoded
 
 
 class _Peeks(WriteCondition):

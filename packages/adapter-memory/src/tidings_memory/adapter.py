@@ -3,10 +3,11 @@
 ``memory://`` opens a private store; ``memory://name`` opens the store of that name,
 shared by everyone in the process who opens the same name.
 
-Like a database, the store owns its events: it keeps payloads and metadata as JSON text,
-and every event it hands out decodes its own copy from that text when first used, so no
-caller can change a stored event by mutating what it published or read, and a read pays
-only for the payloads its caller looks at.
+Like a database, the store owns its events: it keeps payloads and metadata as JSON text
+(:func:`~tidings.adapters.shared_stored_event`), and its events decode afresh from that
+text on every access without keeping the result, so it hands out the events it keeps,
+without copying, and still no caller can change a stored event by mutating what it
+published or read. A read pays only for the payloads its caller looks at.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from tidings.adapters import (
     StreamIdentifier,
     build_stored_events,
     match_retry,
-    stored_event_from_json,
+    shared_stored_event,
 )
 from tidings_memory.projections import MemoryProjectionStorage
 
@@ -132,15 +133,13 @@ class MemoryAdapter(StorageAdapter):
                 if retried is None:
                     stream_events = log.by_stream.get(batch.stream)
                     last = stream_events[-1] if stream_events else None
-                    batch.condition.assert_met_by(
-                        last_event=None if last is None else _detached(last), stream=batch.stream
-                    )
+                    batch.condition.assert_met_by(last_event=last, stream=batch.stream)
                 planned.append(retried)
             recorded_at = datetime.now(UTC)
             results: list[list[StoredEvent]] = []
             for batch, retried in zip(batches, planned):
                 if retried is not None:
-                    results.append([_detached(event) for event in retried])
+                    results.append(retried)
                     continue
                 stream_events = log.by_stream.setdefault(batch.stream, [])
                 new = build_stored_events(
@@ -151,7 +150,7 @@ class MemoryAdapter(StorageAdapter):
                 )
                 # The caller keeps the events built from its NewEvents; the log keeps
                 # their payloads as text, which nobody can change.
-                kept = [_detached(event) for event in new]
+                kept = [shared_stored_event(event) for event in new]
                 stream_events.extend(kept)
                 log.by_category.setdefault(batch.stream.category, []).extend(kept)
                 log.events.extend(kept)
@@ -177,7 +176,7 @@ class MemoryAdapter(StorageAdapter):
             after = page[-1].sequence_number
             for event in page:
                 if request.names is None or event.name in request.names:
-                    yield _detached(event)
+                    yield event
                     if remaining is not None:
                         remaining -= 1
                         if remaining == 0:
@@ -194,8 +193,7 @@ class MemoryAdapter(StorageAdapter):
     def latest(self, target: Identifier) -> StoredEvent | None:
         with self._log.lock:
             events = self._log.scope(target)
-            last = events[-1] if events else None
-        return None if last is None else _detached(last)
+            return events[-1] if events else None
 
     def __repr__(self) -> str:
         return f"MemoryAdapter(name={self.name!r})"
@@ -203,22 +201,3 @@ class MemoryAdapter(StorageAdapter):
 
 def _sequence_number(event: StoredEvent) -> int:
     return event.sequence_number
-
-
-def _detached(event: StoredEvent) -> StoredEvent:
-    """``event`` with its payload and metadata as JSON text, decoded afresh (into values
-    no one else holds) when first used. For an event the log keeps, this costs no
-    decoding or copying at all."""
-    return stored_event_from_json(
-        event.id,
-        event.name,
-        event.category,
-        event.stream,
-        event.position,
-        event.sequence_number,
-        event.payload_json,
-        event.metadata_json,
-        event.occurred_at,
-        event.observed_at,
-        event.recorded_at,
-    )

@@ -28,7 +28,13 @@ from tidings._model.conditions import (
     StreamIsEmpty,
     WriteCondition,
 )
-from tidings._model.events import JsonText, NewEvent, StoredEvent, stored_event_from_json
+from tidings._model.events import (
+    JsonText,
+    NewEvent,
+    StoredEvent,
+    shared_stored_event,
+    stored_event_from_json,
+)
 from tidings._model.identifiers import (
     CategoryIdentifier,
     Identifier,
@@ -177,6 +183,7 @@ __all__ = [
     "projection_from_row",
     "projection_to_row",
     "run",
+    "shared_stored_event",
     "sort_key",
     "stored_batch",
     "stored_event_from_json",

@@ -16,7 +16,14 @@ from tidings._model.jsonvalues import JsonValue, decode_json, encode_json, norma
 from tidings._model.names import validate_name
 from tidings.errors import ValidationError
 
-__all__ = ["JsonText", "NewEvent", "StoredEvent", "stored_event_from_json", "to_utc"]
+__all__ = [
+    "JsonText",
+    "NewEvent",
+    "StoredEvent",
+    "shared_stored_event",
+    "stored_event_from_json",
+    "to_utc",
+]
 
 
 def to_utc(value: object, field: str) -> datetime:
@@ -145,6 +152,10 @@ class JsonText:
 
 
 _UNDECODED: Any = object()
+_SHARED: Any = object()
+"""The value of a field whose event is shared by every reader (an in-memory store's
+own events): it decodes afresh on every access and never keeps what it decoded, so no
+reader can change what another reads."""
 
 
 class _LazyJson:
@@ -168,6 +179,8 @@ class _LazyJson:
         if value is _UNDECODED:
             value = decode_json(self.text_slot.__get__(instance))
             self.value_slot.__set__(instance, value)
+        elif value is _SHARED:
+            return decode_json(self.text_slot.__get__(instance))
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -190,7 +203,9 @@ class _LazyJson:
     def raw(self, instance: Any) -> Any:
         """The value if decoded, else the :class:`JsonText` (for copies and pickles)."""
         value = self.value_slot.__get__(instance)
-        return JsonText(self.text_slot.__get__(instance)) if value is _UNDECODED else value
+        if value is _UNDECODED or value is _SHARED:
+            return JsonText(self.text_slot.__get__(instance))
+        return value
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -416,6 +431,29 @@ def stored_event_from_json(
     _set_observed_at(event, observed_at)
     _set_recorded_at(event, recorded_at)
     return event
+
+
+def shared_stored_event(event: StoredEvent) -> StoredEvent:
+    """An equal event that can be handed to every reader as it is: its payload and
+    metadata are JSON text that decode afresh on each access, and are never cached, so
+    what one reader decodes (and perhaps mutates) no other reader sees. An in-memory
+    store keeps these and serves them without copying."""
+    shared = stored_event_from_json(
+        event.id,
+        event.name,
+        event.category,
+        event.stream,
+        event.position,
+        event.sequence_number,
+        _PAYLOAD.text(event),
+        _METADATA.text(event),
+        event.occurred_at,
+        event.observed_at,
+        event.recorded_at,
+    )
+    _set_payload(shared, _SHARED)
+    _set_metadata(shared, _SHARED)
+    return shared
 
 
 def _same_json(field: _LazyJson, one: StoredEvent, other: StoredEvent) -> bool:

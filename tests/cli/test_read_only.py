@@ -22,6 +22,8 @@ READERS = [
     ["categories"],
     ["export"],
     ["tail", "--start", "beginning", "--until-caught-up"],
+    ["show", "1"],
+    ["stats"],
 ]
 
 

@@ -18,7 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT = REPO / "docs" / "contract.md"
 SUITES = REPO / "packages" / "testkit" / "src" / "tidings_testkit" / "suites"
-RULE_COUNT = 29
+RULE_COUNT = 32
 
 RULE_HEADING = re.compile(r"^### Rule (\d+): \S.*$")
 ANY_RULE_HEADING = re.compile(r"^#{1,6}\s*Rule\b", re.IGNORECASE)

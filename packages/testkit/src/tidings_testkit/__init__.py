@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tidings_testkit.suites.concurrency import ConcurrencySuite
     from tidings_testkit.suites.errors import ErrorSuite
     from tidings_testkit.suites.fuzz import FuzzSuite
-    from tidings_testkit.suites.leases import LeaseSuite
+    from tidings_testkit.suites.leases import GroupSuite, LeaseSuite
     from tidings_testkit.suites.model import ModelSuite
     from tidings_testkit.suites.projections import ProjectionSuite
     from tidings_testkit.suites.reading import ReadingSuite
@@ -36,6 +36,7 @@ __all__ = [
     "ErrorSuite",
     "EventStoreSuite",
     "FuzzSuite",
+    "GroupSuite",
     "LeaseSuite",
     "Location",
     "ModelSuite",
@@ -72,6 +73,7 @@ _HOMES = {
     "ConcurrencySuite": "suites.concurrency",
     "ErrorSuite": "suites.errors",
     "FuzzSuite": "suites.fuzz",
+    "GroupSuite": "suites.leases",
     "LeaseSuite": "suites.leases",
     "ModelSuite": "suites.model",
     "ProjectionSuite": "suites.projections",

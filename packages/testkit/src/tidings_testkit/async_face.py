@@ -24,6 +24,7 @@ import tidings
 from tidings import (
     AsyncConsumer,
     AsyncEventStore,
+    AsyncGroupMember,
     AsyncProjectionConsumer,
     AsyncProjectionStore,
     AsyncScope,
@@ -42,6 +43,7 @@ _VIEWED = (
     AsyncTypedSubscription,
     AsyncConsumer,
     AsyncProjectionConsumer,
+    AsyncGroupMember,
 )
 """The async API objects that come back as views (everything else passes through)."""
 

@@ -6,7 +6,7 @@ from tidings_testkit.suites.capabilities import CapabilitySuite
 from tidings_testkit.suites.concurrency import ConcurrencySuite
 from tidings_testkit.suites.errors import ErrorSuite
 from tidings_testkit.suites.fuzz import FuzzSuite
-from tidings_testkit.suites.leases import LeaseSuite
+from tidings_testkit.suites.leases import GroupSuite, LeaseSuite
 from tidings_testkit.suites.model import ModelSuite
 from tidings_testkit.suites.operations import OperationsSuite
 from tidings_testkit.suites.projections import ProjectionSuite
@@ -31,6 +31,7 @@ class EventStoreSuite(
     CapabilitySuite,
     SubscriptionSuite,
     LeaseSuite,
+    GroupSuite,
     TypedSuite,
     OperationsSuite,
 ):

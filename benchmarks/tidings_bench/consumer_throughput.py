@@ -11,6 +11,9 @@ subsequent events:
   are saved in one transaction;
 - ``eventsourcing``: its ``ProjectionRunner`` with a ``PostgresTrackingRecorder`` view
   (:mod:`tidings_bench.peer_projection`), one transaction per event;
+- ``tidings-subscription-1000``: ``store.log().subscribe(batch_size=1000,
+  until_caught_up=True)`` counting them, with no projector and no checkpoint: the
+  consumer's reading alone;
 - ``tidings-scan``: ``store.log().iterate()`` counting the same events, decoded, with
   no checkpoint: the raw scan the target compares with.
 """
@@ -36,6 +39,7 @@ BATCH_SIZES = (100, 1_000)
 CONTENDERS = (
     *(f"tidings-projection-{size}" for size in BATCH_SIZES),
     "eventsourcing",
+    "tidings-subscription-1000",
     "tidings-scan",
 )
 ROW = Row("postgres-log", "postgres", "log")
@@ -88,6 +92,7 @@ def measure_consumer_throughput(
                 for size in BATCH_SIZES
             }
             runs["eventsourcing"] = _peer(env, last_id)
+            runs["tidings-subscription-1000"] = _subscription(store, 1_000)
             runs["tidings-scan"] = _scan(store)
             labels = list(runs)
             for index in range(rounds):
@@ -138,6 +143,22 @@ def _peer(env: dict[str, str], last_id: int) -> Run:
         outcome = run_peer_projection(env, f"counts{index}", last_id, timeout=600)
         counts = {"created": outcome.created, "subsequent": outcome.subsequent}
         return outcome.seconds, counts, {"startup_seconds": outcome.startup}
+
+    return run
+
+
+def _subscription(store: tidings.EventStore, batch_size: int) -> Run:
+    """The subscription alone, with no projector and no checkpoint: what the consumer
+    reads, so that the report can split its time into reading and the rest."""
+
+    def run(index: int) -> Outcome:
+        counts = {"created": 0, "subsequent": 0}
+        started = time.perf_counter()
+        subscription = store.log().subscribe(batch_size=batch_size, until_caught_up=True)
+        for batch in subscription.batches():
+            for event in batch:
+                counts["created" if event.name == CREATED else "subsequent"] += 1
+        return time.perf_counter() - started, counts, {}
 
     return run
 

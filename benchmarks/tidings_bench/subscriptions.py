@@ -296,11 +296,7 @@ def _writes_table(document: Record) -> list[str]:
             raw = lookup(medians, row, letter, "raw")
             if not mine:
                 continue
-            latency = (
-                f"{mine['p50_ms_median']:.2f} / {mine['p99_ms_median']:.2f}"
-                if "p50_ms_median" in mine
-                else ""
-            )
+            latency = f"{mine['p50_ms']:.2f} / {mine['p99_ms']:.2f}" if "p50_ms" in mine else ""
             lines.append(
                 f"| {title} | {level} | {mine['rate']:,.0f} | {_rate(peer)} | {_rate(raw)} "
                 f"| {_ratio(mine, peer)} | {_ratio(mine, raw)} | {latency} |"

@@ -179,3 +179,40 @@ def test_members_must_agree_on_the_group(store: EventStore) -> None:
     finally:
         first.stop()
         runner.join(timeout=30)
+
+
+def test_a_group_member_retries_then_parks_and_the_group_lists_what_it_parked(
+    store: EventStore,
+) -> None:
+    _publish(store, 6)
+    calls: list[int] = []
+
+    def handler(event: StoredEvent) -> None:
+        calls.append(event.payload["index"])
+        if event.payload["index"] == 2:
+            raise RuntimeError("no")
+
+    member = store.group_member(
+        group="mailers",
+        source=store.category(category="work"),
+        handler=handler,
+        partitions=2,
+        ttl=1.0,
+        poll_interval=0.05,
+        retry=RetryPolicy(attempts=2, backoff=0.0, on_failure="park"),
+    )
+    runner = threading.Thread(target=member.run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            listed = [status for status in store.consumers() if status.name == "mailers"]
+            if listed and listed[0].lag == 0 and listed[0].parked == 1:
+                break
+            time.sleep(0.05)
+    finally:
+        member.stop()
+        runner.join(timeout=30)
+    assert calls.count(2) == 2, "tried twice, then parked"
+    assert sorted(set(calls)) == list(range(6))
+    assert _status(store, "mailers").parked == 1

@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from tidings._api.async_subscription import AsyncSubscription
-from tidings._api.projection_plan import checked
 from tidings._api.consuming import (
     CHECKPOINTS,
     PARKED,
@@ -29,6 +28,7 @@ from tidings._api.consuming import (
     parked_event,
     replayed_event,
 )
+from tidings._api.projection_plan import checked
 from tidings._api.subscription_arguments import Start, subscription_arguments
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.conditions import WriteCondition
@@ -39,7 +39,7 @@ from tidings._protocol.async_adapter import AsyncProjectionStorage, AsyncStorage
 from tidings._protocol.requests import ScanRequest
 from tidings.errors import ValidationError
 
-__all__ = ["AsyncConsumer", "AsyncProjectionConsumer"]
+__all__ = ["AsyncConsumer", "AsyncProjectionConsumer", "handle_with_retry"]
 
 Handler = Callable[[StoredEvent], Any]
 
@@ -187,23 +187,7 @@ class AsyncConsumer:
         return found[0]
 
     async def _handle(self, event: StoredEvent) -> None:
-        failures = 0
-        while True:
-            try:
-                await _call(self._handler, event)
-                return
-            except Exception as error:
-                failures += 1
-                if failures < self.retry.attempts:
-                    await _sleep(self.retry.delay(failures))
-                    continue
-                if self.retry.on_failure == "stop":
-                    raise
-                if self.retry.on_failure == "park":
-                    parked = parked_event(self.name, event, error)
-                    dead_letters = self._store.stream(category=PARKED, stream=self.name)
-                    await dead_letters.publish(events=[parked])
-                return
+        await handle_with_retry(self._store, self.name, self._handler, self.retry, event)
 
     def _storage(self) -> AsyncProjectionStorage:
         return self._store.adapter.projections()
@@ -292,6 +276,31 @@ class AsyncProjectionConsumer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, projector={self.projector!r})"
+
+
+async def handle_with_retry(
+    store: _Store, name: str, handler: Handler, retry: RetryPolicy, event: StoredEvent
+) -> None:
+    """Hand ``event`` to ``handler``, retrying as ``retry`` says; then stop (re-raise),
+    skip, or park it in the dead-letter stream of ``name``. Consumers and group members
+    share it."""
+    failures = 0
+    while True:
+        try:
+            await _call(handler, event)
+            return
+        except Exception as error:
+            failures += 1
+            if failures < retry.attempts:
+                await _sleep(retry.delay(failures))
+                continue
+            if retry.on_failure == "stop":
+                raise
+            if retry.on_failure == "park":
+                parked = parked_event(name, event, error)
+                dead_letters = store.stream(category=PARKED, stream=name)
+                await dead_letters.publish(events=[parked])
+            return
 
 
 async def _call(handler: Handler, event: StoredEvent) -> None:

@@ -141,6 +141,7 @@ class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
         member: str | None = None,
         batch_size: int = 100,
         poll_interval: float = 1.0,
+        retry: RetryPolicy | None = None,
     ) -> AsyncGroupMember:
         """A member of the consumer group ``group``, which shares ``source`` (a category
         or the log) among its members: give a ``handler`` (at least once) or a
@@ -159,6 +160,7 @@ class AsyncEventStore(StoreBase[AsyncStorageAdapter]):
             member=member,
             batch_size=batch_size,
             poll_interval=poll_interval,
+            retry=retry,
         )
 
     async def consumers(self) -> list[ConsumerStatus]:

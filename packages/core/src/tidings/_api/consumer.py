@@ -38,7 +38,7 @@ from tidings._protocol.adapter import ProjectionStorage, StorageAdapter
 from tidings._protocol.requests import ScanRequest
 from tidings.errors import ValidationError
 
-__all__ = ["Consumer", "ProjectionConsumer"]
+__all__ = ["Consumer", "ProjectionConsumer", "handle_with_retry"]
 
 Handler = Callable[[StoredEvent], Any]
 
@@ -183,23 +183,7 @@ class Consumer:
         return found[0]
 
     def _handle(self, event: StoredEvent) -> None:
-        failures = 0
-        while True:
-            try:
-                _call(self._handler, event)
-                return
-            except Exception as error:
-                failures += 1
-                if failures < self.retry.attempts:
-                    _sleep(self.retry.delay(failures))
-                    continue
-                if self.retry.on_failure == "stop":
-                    raise
-                if self.retry.on_failure == "park":
-                    parked = parked_event(self.name, event, error)
-                    dead_letters = self._store.stream(category=PARKED, stream=self.name)
-                    dead_letters.publish(events=[parked])
-                return
+        handle_with_retry(self._store, self.name, self._handler, self.retry, event)
 
     def _storage(self) -> ProjectionStorage:
         return self._store.adapter.projections()
@@ -288,6 +272,31 @@ class ProjectionConsumer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, projector={self.projector!r})"
+
+
+def handle_with_retry(
+    store: _Store, name: str, handler: Handler, retry: RetryPolicy, event: StoredEvent
+) -> None:
+    """Hand ``event`` to ``handler``, retrying as ``retry`` says; then stop (re-raise),
+    skip, or park it in the dead-letter stream of ``name``. Consumers and group members
+    share it."""
+    failures = 0
+    while True:
+        try:
+            _call(handler, event)
+            return
+        except Exception as error:
+            failures += 1
+            if failures < retry.attempts:
+                _sleep(retry.delay(failures))
+                continue
+            if retry.on_failure == "stop":
+                raise
+            if retry.on_failure == "park":
+                parked = parked_event(name, event, error)
+                dead_letters = store.stream(category=PARKED, stream=name)
+                dead_letters.publish(events=[parked])
+            return
 
 
 def _call(handler: Handler, event: StoredEvent) -> None:

@@ -19,11 +19,12 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from tidings._api.consuming import CHECKPOINTS, checkpoint_of, checkpoint_record
+from tidings._api.consumer import handle_with_retry
+from tidings._api.consuming import CHECKPOINTS, RetryPolicy, checkpoint_of, checkpoint_record
 from tidings._api.leases import (
     GROUPS,
     LEASES,
@@ -44,7 +45,8 @@ from tidings._api.leases import (
 from tidings._api.projection_plan import query_of
 from tidings._api.subscription_arguments import subscription_arguments
 from tidings._model.checkpoint import Checkpoint
-from tidings._model.events import StoredEvent
+from tidings._model.conditions import WriteCondition
+from tidings._model.events import NewEvent, StoredEvent
 from tidings._model.identifiers import Identifier, StreamIdentifier
 from tidings._model.names import validate_name
 from tidings._model.projection import Projection, Projector
@@ -67,9 +69,19 @@ RENEWALS = 4
 """Renewals per ttl: a member renews its leases every ttl / RENEWALS seconds."""
 
 
+class _Stream(Protocol):
+    def publish(
+        self, *, events: Sequence[NewEvent], condition: WriteCondition | None = None
+    ) -> list[StoredEvent]: ...
+
+    def read(self) -> list[StoredEvent]: ...
+
+
 class _Store(Protocol):
     @property
     def adapter(self) -> StorageAdapter: ...
+
+    def stream(self, *, category: str, stream: str) -> _Stream: ...
 
 
 class _Source(Protocol):
@@ -81,7 +93,8 @@ class GroupMember:
     """One member of the consumer group ``group``: run it in as many processes (or
     machines) as you like, with the same arguments.
 
-    Give a ``handler`` (called once per event at least, like a consumer) or a
+    Give a ``handler`` (called once per event at least, like a consumer, and retried
+    or parked as ``retry`` says, in the dead-letter stream named after the group) or a
     ``projector`` (exactly once: the projection of each stream, stored under
     ``(projector.name, stream)``, is saved with the checkpoints in one atomic step). At
     any moment a stream's events are handled by at most one member, in position order.
@@ -102,6 +115,7 @@ class GroupMember:
         member: str | None = None,
         batch_size: int = 100,
         poll_interval: float = 1.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         if (handler is None) == (projector is None):
             raise ValidationError("handler", "give exactly one of handler and projector")
@@ -119,6 +133,7 @@ class GroupMember:
         self._handler = handler
         self.projector = projector
         self._batch_size = batch_size
+        self.retry = retry if retry is not None else RetryPolicy()
         self._poll_interval = min(poll_interval, self.ttl / RENEWALS)
         self._observer = Observer(self.ttl)
         self._owned: dict[int, Lease] = {}
@@ -211,7 +226,7 @@ class GroupMember:
 
     def _apply(self, storage: ProjectionStorage, event: StoredEvent, p: int) -> None:
         if self._handler is not None:
-            self._handler(event)
+            handle_with_retry(self._store, self.group, self._handler, self.retry, event)
             return
         projector = self.projector
         assert projector is not None  # one of the two is set

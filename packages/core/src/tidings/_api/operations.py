@@ -90,8 +90,9 @@ def _group_status(store: _Store, name: str, row: Projection) -> ConsumerStatus:
     points = [p.checkpoint for p in partitions]
     oldest = None if None in points else min(p for p in points if p is not None)
     lag, seconds = _lag(store, row.source, oldest)
+    parked = _parked(store, name)
     return ConsumerStatus(
-        name, "group", row.source, oldest, lag, seconds, 0, members, tuple(partitions)
+        name, "group", row.source, oldest, lag, seconds, parked, members, tuple(partitions)
     )
 
 

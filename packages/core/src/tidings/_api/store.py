@@ -142,6 +142,7 @@ class EventStore(StoreBase[StorageAdapter]):
         member: str | None = None,
         batch_size: int = 100,
         poll_interval: float = 1.0,
+        retry: RetryPolicy | None = None,
     ) -> GroupMember:
         """A member of the consumer group ``group``, which shares ``source`` (a category
         or the log) among its members: give a ``handler`` (at least once) or a
@@ -160,6 +161,7 @@ class EventStore(StoreBase[StorageAdapter]):
             member=member,
             batch_size=batch_size,
             poll_interval=poll_interval,
+            retry=retry,
         )
 
     def consumers(self) -> list[ConsumerStatus]:

@@ -94,11 +94,22 @@ def check_targets(medians: Medians) -> list[Verdict]:
         _at_least(medians, "memory", "a", "eventsourcing", 1.0, "memory (a) single appends"),
         _at_least(medians, "memory", "b", "eventsourcing", 1.0, "memory (b) 100 per call"),
     ]
+    verdicts += _write_path(medians, pg, lite)
     rows = sorted({str(entry["row"]) for entry in medians}, key=_row_order)
     verdicts += [_contention(medians, row) for row in rows]
     verdicts += [_growth(medians, row) for row in ("memory", lite, pg)]
     verdicts += [_memory(medians, row) for row in ("memory", lite, pg)]
     return verdicts
+
+
+def _write_path(medians: Medians, pg: str, lite: str) -> list[Verdict]:
+    """Issue 18's targets for the write path (the (b) one on SQLite is above)."""
+    return [
+        _at_least(medians, lite, "a", "eventsourcing", 1.0, f"issue 18: {lite} (a)"),
+        _at_least(medians, lite, "a", "raw", 0.95, f"issue 18: {lite} (a)"),
+        _at_least(medians, pg, "a", "raw", 0.7, f"issue 18: {pg} (a)"),
+        _at_least(medians, pg, "e", "raw", 0.6, f"issue 18: {pg} (e) 4 writers"),
+    ]
 
 
 def _row_order(row: str) -> int:

@@ -198,6 +198,7 @@ class AsyncGroupMember:
         position, handled = start, 0
         while not self._stopping:
             page = await adapter.follow(FollowRequest(target, position, self._batch_size))
+            await self._prefetch(storage, page.entries)
             done, interrupted = position, False
             for event, reached in page.entries:
                 lease = self._owned.get(partition_of(event, self.partitions))
@@ -223,6 +224,38 @@ class AsyncGroupMember:
                 return handled, False  # a partition came with an older checkpoint
         return handled, True
 
+    async def _prefetch(
+        self, storage: AsyncProjectionStorage, entries: Sequence[tuple[StoredEvent, Checkpoint]]
+    ) -> None:
+        """Load, in one search, the stored projections of the page's streams that this
+        member owns and has not cached (a projector's group only)."""
+        projector = self.projector
+        if projector is None:
+            return
+        wanted: dict[str, tuple[int, StoredEvent]] = {}
+        for event, _ in entries:
+            partition = partition_of(event, self.partitions)
+            key = projection_id(self._source.identifier, event)
+            if partition in self._owned and key not in self._cache:
+                wanted.setdefault(key, (partition, event))
+        if not wanted:
+            return
+        query = query_of(projector.name, [field("id").is_in(sorted(wanted))])
+        found = {row.id: row for row in await storage.search(query)}
+        for key, (partition, event) in wanted.items():
+            self._cache[key] = (partition, found.get(key) or self._fresh(key, event))
+
+    def _fresh(self, key: str, event: StoredEvent) -> Projection:
+        projector = self.projector
+        assert projector is not None  # only a projector's group keeps projections
+        return Projection(
+            name=projector.name,
+            id=key,
+            state=projector.initial_state(),
+            source=StreamIdentifier(event.category, event.stream),
+            projector_version=projector.version,
+        )
+
     async def _apply(self, storage: AsyncProjectionStorage, event: StoredEvent, p: int) -> None:
         if self._handler is not None:
             await handle_with_retry(self._store, self.group, self._handler, self.retry, event)
@@ -233,13 +266,7 @@ class AsyncGroupMember:
         cached = self._cache.get(key)
         current = cached[1] if cached is not None else await storage.load(projector.name, key)
         if current is None:
-            current = Projection(
-                name=projector.name,
-                id=key,
-                state=projector.initial_state(),
-                source=StreamIdentifier(event.category, event.stream),
-                projector_version=projector.version,
-            )
+            current = self._fresh(key, event)
         elif current.projector_version != projector.version:
             raise ValidationError(
                 "projector",

@@ -76,7 +76,16 @@ def _member(url: str, group: str, go: str, ttl: float) -> None:
 
 def _spawn(url: str, group: str, go: Path, ttl: float) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    command = [sys.executable, "-m", "tidings_bench.groups", "member", url, group, str(go), str(ttl)]
+    command = [
+        sys.executable,
+        "-m",
+        "tidings_bench.groups",
+        "member",
+        url,
+        group,
+        str(go),
+        str(ttl),
+    ]
     return subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
 
 
@@ -257,7 +266,11 @@ def _report(result: dict[str, Any]) -> str:
     for members in (0, *MEMBER_COUNTS):
         rows = [r for r in records if r.get("members") == members and r["kind"] == "throughput"]
         rate = statistics.median(r["rate"] for r in rows)
-        label = "plain projection consumer, 1 process" if members == 0 else f"group, {members} member(s)"
+        label = (
+            "plain projection consumer, 1 process"
+            if members == 0
+            else f"group, {members} member(s)"
+        )
         exact = "yes" if all(r["exact"] for r in rows) else "NO"
         lines.append(f"| {label} | {rate:,.0f} | {rate / plain:.2f}x | {exact} |")
     lines += ["", "| lease ttl | failover after SIGKILL (median) | ÷ ttl |", "|--:|--:|--:|"]

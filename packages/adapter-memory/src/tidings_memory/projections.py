@@ -48,7 +48,9 @@ class MemoryProjectionStorage(ProjectionStorage):
             for row, projection in stored:
                 self._projections[(row.name, row.id)] = (row, projection)
 
-    def save_all_if(self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]) -> bool:
+    def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> bool:
         """The check and the save under one acquisition of the lock."""
         rows = [projection_to_row(projection) for projection in projections]
         stored = [(row, projection_from_row(row)) for row in rows]

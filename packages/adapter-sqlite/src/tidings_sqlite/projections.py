@@ -57,7 +57,9 @@ class SQLiteProjectionStorage(ProjectionStorage):
         with self._borrow("save projections to") as db, write_transaction(db.conn):
             db.conn.executemany(self._statements.upsert, rows)
 
-    def save_all_if(self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]) -> bool:
+    def save_all_if(
+        self, projections: Sequence[Projection], expected: Sequence[ExpectedRow]
+    ) -> bool:
         """The conditions are read inside the ``BEGIN IMMEDIATE`` transaction that
         saves, which holds the database's write lock: nothing can come between."""
         self._guard_writes("save projections to")

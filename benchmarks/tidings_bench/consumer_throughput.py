@@ -98,8 +98,17 @@ def measure_consumer_throughput(
             for index in range(rounds):
                 shift = index % len(labels)
                 for label in labels[shift:] + labels[:shift]:
-                    with HorizonWatch(mine.postgres_url) as watch:
-                        seconds, counts, extra = runs[label](index)
+                    try:
+                        with HorizonWatch(mine.postgres_url) as watch:
+                            seconds, counts, extra = runs[label](index)
+                    except Exception as error:  # noqa: BLE001 - recorded, the run goes on
+                        failure = f"{type(error).__name__}: {error}"
+                        records.append(
+                            {"part": "throughput", "contender": label, "round": index}
+                            | {"error": failure}
+                        )
+                        say(f"consumers {label:<26} round {index}: failed: {failure}")
+                        continue
                     record = {
                         "part": "throughput",
                         "contender": label,

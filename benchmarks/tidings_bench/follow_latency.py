@@ -139,27 +139,45 @@ def measure_latency(
     for index in range(rounds):
         shift = index % len(pairs)
         for case, follower in pairs[shift:] + pairs[:shift]:
-            location = places.fresh(case.row)
+            label = f"latency {case.key:<22} {follower:<12} round {index}"
             try:
-                per_writer = max(events // case.writers, 1)
-                with _watch(location) as watch:
-                    if case.system == "eventsourcing":
-                        from .peer_latency import peer_round  # imports eventsourcing
-
-                        record = peer_round(case, location, per_writer)
-                    else:
-                        record = _round(case, follower, _url(case, location), per_writer)
-                record["horizon_stall_s"] = watch.longest if watch else float("nan")
-            finally:
-                places.discard(location)
+                record = _measured_round(places, case, follower, max(events // case.writers, 1))
+            except Exception as error:  # noqa: BLE001 - recorded, the run goes on
+                records.append(
+                    {
+                        "part": "latency",
+                        "case": case.key,
+                        "follower": follower,
+                        "round": index,
+                        "error": f"{type(error).__name__}: {error}",
+                    }
+                )
+                say(f"{label}: failed: {records[-1]['error']}")
+                continue
             record["round"] = index
             records.append(record)
             say(
-                f"latency {case.key:<22} {follower:<12} round {index}: "
-                f"p50 {record['p50_ms']:.2f} ms, p99 {record['p99_ms']:.2f} ms, "
+                f"{label}: p50 {record['p50_ms']:.2f} ms, p99 {record['p99_ms']:.2f} ms, "
                 f"{record['received']}/{record['expected']} received"
             )
     return records
+
+
+def _measured_round(places: Places, case: LatencyCase, follower: str, per_writer: int) -> Record:
+    """One round on a fresh location, with the horizon watched on PostgreSQL."""
+    location = places.fresh(case.row)
+    try:
+        with _watch(location) as watch:
+            if case.system == "eventsourcing":
+                from .peer_latency import peer_round  # imports eventsourcing
+
+                record = peer_round(case, location, per_writer)
+            else:
+                record = _round(case, follower, _url(case, location), per_writer)
+        record["horizon_stall_s"] = watch.longest if watch else float("nan")
+        return record
+    finally:
+        places.discard(location)
 
 
 def _round(case: LatencyCase, follower: str, url: str, per_writer: int) -> Record:

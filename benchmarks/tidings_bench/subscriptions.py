@@ -39,7 +39,7 @@ from .sizes import FULL, QUICK
 from .stats import median
 from .summary import lookup
 
-__all__ = ["main", "run"]
+__all__ = ["main", "markdown", "run"]
 
 PARTS = ("latency", "throughput", "writes")
 Record = dict[str, Any]
@@ -94,7 +94,10 @@ def run(
     }
     say(f"load average at the start: {document['machine']['load_before']}")
     with Places(postgres_url) as places:
-        places.drop_leftovers()
+        try:
+            places.drop_leftovers()
+        except Exception as error:  # noqa: BLE001 - the PostgreSQL parts will fail and say so
+            say(f"PostgreSQL unreachable: {error}")
         if "latency" in parts:
             document["latency"] = measure_latency(
                 places, list(CASES.values()), sizes.latency_events, sizes.latency_rounds, say
@@ -142,9 +145,16 @@ def _latency_table(
 ) -> list[str]:
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in records:
-        groups[(record["case"], record["follower"])].append(record)
+        if "error" not in record:
+            groups[(record["case"], record["follower"])].append(record)
+    failed = [r for r in records if "error" in r]
     lines = [
         "",
+        *(
+            f"Failed: latency {r['case']} {r['follower']} round {r['round']}: {r['error']}"
+            for r in failed
+        ),
+        *([""] if failed else []),
         "Latency, publish call to follower (medians over rounds of each round's p50 and "
         "p99, in ms); after commit = from the publish's return; publish = the publish call "
         "itself.",
@@ -223,6 +233,8 @@ _LATENCY_KEYS = (
 def _throughput_table(
     records: list[Record], verdicts: list[tuple[str, str, str, bool | None]]
 ) -> list[str]:
+    failed = [r for r in records if "error" in r]
+    records = [r for r in records if "error" not in r]
     rates = {
         label: median([r["rate"] for r in records if r["contender"] == label])
         for label in CONTENDERS
@@ -236,6 +248,8 @@ def _throughput_table(
         "consumed from scratch until caught up, events/s, median over rounds whose order "
         "rotates.",
         "",
+        *(f"Failed: {r['contender']} round {r['round']}: {r['error']}" for r in failed),
+        *([""] if failed else []),
         "| contender | events/s | ÷ eventsourcing | ÷ raw scan | counts right "
         "| longest horizon stall |",
         "|---|--:|--:|--:|---|--:|",
@@ -372,15 +386,20 @@ def main(argv: list[str] | None = None) -> int:
 def _failures(document: Record) -> list[str]:
     """What went wrong: events a follower never received, wrong counts, failed rounds."""
     found = [
-        f"latency {r['case']} {r['follower']} round {r['round']}: {r['received']}/"
-        f"{r['expected']} received, {r['duplicates']} duplicates, {r['strays']} strays"
+        f"latency {r['case']} {r['follower']} round {r['round']}: "
+        + (
+            r["error"]
+            if "error" in r
+            else f"{r['received']}/{r['expected']} received, {r['duplicates']} duplicates, "
+            f"{r['strays']} strays"
+        )
         for r in document.get("latency", [])
-        if r["received"] != r["expected"] or r["duplicates"] or r["strays"]
+        if "error" in r or r["received"] != r["expected"] or r["duplicates"] or r["strays"]
     ]
     found += [
-        f"throughput {r['contender']} round {r['round']}: wrong counts"
+        f"throughput {r['contender']} round {r['round']}: {r.get('error', 'wrong counts')}"
         for r in document.get("throughput", [])
-        if not r["counts_ok"]
+        if not r.get("counts_ok")
     ]
     writes = document.get("writes")
     if writes:

@@ -17,6 +17,7 @@ from tidings import (
     ConsumerStatus,
     EventStore,
     NewEvent,
+    Projection,
     Projector,
     RetryPolicy,
     StoredEvent,
@@ -216,3 +217,30 @@ def test_a_group_member_retries_then_parks_and_the_group_lists_what_it_parked(
     assert calls.count(2) == 2, "tried twice, then parked"
     assert sorted(set(calls)) == list(range(6))
     assert _status(store, "mailers").parked == 1
+
+
+def test_a_member_restarted_under_its_name_takes_it_over_once_the_old_row_stands_still(
+    store: EventStore,
+) -> None:
+    source = store.category(category="work")
+    dead = Projection(
+        name="$members",
+        id="g/worker-1",
+        state={"group": "g", "member": "worker-1", "ttl": 1.0, "left": False},
+    )
+    store.projections.save(dead)  # a member that died without leaving
+    member = store.group_member(
+        group="g", source=source, handler=print, ttl=1.0, member="worker-1", poll_interval=0.05
+    )
+    runner = threading.Thread(target=member.run)
+    started = time.monotonic()
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(member.owned) < 16 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(member.owned) == 16
+        assert time.monotonic() - started >= 1.0, "it waited for the old row to stand still"
+    finally:
+        member.stop()
+        runner.join(timeout=30)

@@ -348,14 +348,37 @@ class AsyncGroupMember:
                 raise ValidationError(
                     "source", f"group {self.group!r} follows {stored.source!r}, not {source!r}"
                 )
-        version = next_version(None)
+        key = f"{self.group}/{self.member}"
+        previous = await storage.load(MEMBERS, key)
+        if previous is not None and not state_of(previous).get("left"):
+            previous = await self._outlive(storage, previous)
+        version = next_version(None if previous is None else previous.updated_at)
         row = member_record(self.group, self.member, version, ttl=self.ttl)
-        if not await storage.save_all_if([row], [ExpectedRow(MEMBERS, row.id, None)]):
+        expected = ExpectedRow(MEMBERS, key, None if previous is None else previous.updated_at)
+        if not await storage.save_all_if([row], [expected]):
             raise ValidationError(
                 "member", f"{self.member!r} is already a member of {self.group!r}"
             )
         self._member_version = version
         self._log(logging.INFO, "joined", partitions=self.partitions, ttl=self.ttl)
+
+    async def _outlive(self, storage: AsyncProjectionStorage, row: Projection) -> Projection | None:
+        """A member restarted under the same name finds its old row: it takes the name
+        over once the row has stood still for the ttl (the old process is dead), and
+        refuses if the row moves (another process runs under this name)."""
+        key = row.id
+        self._observer.expired(key, row.updated_at)
+        while True:
+            await _sleep(self.ttl / RENEWALS)
+            current = await storage.load(MEMBERS, key)
+            if current is None or state_of(current).get("left"):
+                return current
+            if current.updated_at != row.updated_at:
+                raise ValidationError(
+                    "member", f"{self.member!r} is already a member of {self.group!r}, alive"
+                )
+            if self._observer.expired(key, current.updated_at):
+                return current
 
     async def _tick(self, storage: AsyncProjectionStorage) -> bool:
         """Renew this member and its leases, drop the leases others took, free the
@@ -492,3 +515,10 @@ class AsyncGroupMember:
 def _member_name() -> str:
     """A member name unique across machines and restarts: host, process and a nonce."""
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio  # async-only
+
+    await asyncio.sleep(seconds)  # async-only
+    # sync: time.sleep(seconds)

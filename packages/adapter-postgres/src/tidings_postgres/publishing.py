@@ -159,9 +159,11 @@ def _append_one(
         "positions": Bigints(sorted(condition.positions)),
     }
     text = statements.append_one
-    if channel is not None:
-        parameters["channel"] = channel
-        text = statements.append_one_notifying
+    if level == "log":
+        text = statements.append_one_log
+        if channel is not None:
+            parameters["channel"] = channel
+            text = statements.append_one_log_notifying
     try:
         rows = yield Statement(text, parameters)
     except pg_errors.UniqueViolation as error:

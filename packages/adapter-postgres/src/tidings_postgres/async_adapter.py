@@ -74,9 +74,12 @@ from tidings_postgres.reading import (
     scan_plan,
 )
 from tidings_postgres.replicas import (
+    DURABLE_WAIT,
     PRIMARY_POSITION,
     REPLAY_POLL,
     REPLAYED,
+    SYNC_FLUSHED,
+    SYNC_POSITION,
     UNKNOWN_POSITION,
 )
 from tidings_postgres.rows import decode_event
@@ -115,6 +118,23 @@ async def async_send(conn: AsyncConnection, effect: Statement | Copy) -> Rows:
         for row in effect.rows:
             await copy.write_row(row)
     return []
+
+
+async def durable(conn: AsyncConnection) -> bool:
+    """Whether every commit visible on ``conn``'s server so far is on a synchronous
+    standby (always, without one); waits up to :data:`DURABLE_WAIT` for it."""
+    first = await (await conn.execute(SYNC_POSITION)).fetchone()
+    if first is None or first[0] is None:
+        return True
+    deadline = time.monotonic() + DURABLE_WAIT
+    while True:
+        row = await (await conn.execute(SYNC_FLUSHED, {"lsn": first[0]})).fetchone()
+        if row is not None and row[0]:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(REPLAY_POLL)  # async-only
+        # sync: time.sleep(REPLAY_POLL)
 
 
 async def commit_position(conn: AsyncConnection) -> str:
@@ -278,7 +298,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         if isinstance(request.target, StreamIdentifier):
             return await super().follow(request)
         statement = follow_statement(self._statements, request)
-        page = follow_page(await self._read(statement, replica=True))
+        page = follow_page(await self._read_durable(statement))
         if page.entries:
             return page
         pending = follow_statement(self._statements, request, pending=True)
@@ -346,6 +366,24 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         for retry in (True, False):
             async with self._connection("read from", retry=retry, replica=replica) as conn:
                 return await afetch(conn, statement)
+        raise AssertionError("unreachable: the second attempt raises")
+
+    async def _read_durable(self, statement: Statement) -> Rows:
+        """A subscription's page, delivered only once it is durable: on a primary with
+        synchronous standbys, a commit can become visible there before a standby has it
+        (a backend whose wait for the standby ends because the server is shutting down
+        or crashing commits locally), and a failover then loses it. So the page waits,
+        on the same connection, until a synchronous standby has flushed the primary's
+        WAL as far as it reached after the read; if that takes longer than
+        :data:`~tidings_postgres.replicas.DURABLE_WAIT`, the page is dropped and read
+        again on the next poll. Elsewhere (no synchronous standby, or a standby) the
+        first check says so and costs one short round trip."""
+        for retry in (True, False):
+            async with self._connection("read from", retry=retry, replica=True) as conn:
+                rows = await afetch(conn, statement)
+                if rows and not await durable(conn):
+                    return []
+                return rows
         raise AssertionError("unreachable: the second attempt raises")
 
     async def _write_all(self, statements: Sequence[Statement]) -> None:

@@ -47,12 +47,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the harness; print the Markdown report; return the exit status.
-    ``subscriptions ...`` runs :mod:`tidings_bench.subscriptions` instead."""
+    ``subscriptions ...`` runs :mod:`tidings_bench.subscriptions` instead, and
+    ``typed ...`` :mod:`tidings_bench.typed`."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["subscriptions"]:
         from .subscriptions import main as subscriptions_main
 
         return subscriptions_main(args[1:])
+    if args[:1] == ["typed"]:
+        from .typed import main as typed_main
+
+        return typed_main(args[1:])
     options = _parser().parse_args(args)
     try:
         sizes = parse_overrides(QUICK if options.quick else FULL, options.sizes)

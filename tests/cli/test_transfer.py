@@ -342,3 +342,36 @@ def test_copy_runs_through_the_installed_script(source: str, tmp_path: Path) -> 
     result = run_script(["copy", "--from", source, "--to", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.returncode == 0, result.stderr
     assert "verified: 7 streams, 27 events" in result.stderr
+
+
+def test_verification_compares_payloads_as_values_not_as_text() -> None:
+    """A destination may store an equal payload as other JSON text (jsonb reorders keys):
+    the fast digest sees a difference, and the canonical recheck clears it; a real
+    difference stays."""
+    from tidings_cli.loading import Digests, recheck
+
+    moment = datetime(2020, 1, 1, tzinfo=UTC)
+
+    def store_with(payload: dict[str, Any]) -> tidings.EventStore:
+        store = tidings.connect("memory://")
+        store.stream(category="c", stream="s").publish(
+            events=[
+                NewEvent(id="e1", name="n", payload=payload, occurred_at=moment, observed_at=moment)
+            ]
+        )
+        return store
+
+    source, reordered, changed = (
+        store_with({"a": 1, "b": 2}),
+        store_with({"b": 2, "a": 1}),
+        store_with({"a": 1, "b": 3}),
+    )
+    with source, reordered, changed:
+        expected = Digests()
+        expected.add_all(source.log().iterate())
+        for other, left in ((reordered, set()), (changed, {("c", "s")})):
+            found = Digests()
+            found.add_all(other.log().iterate())
+            problems = expected.differences(found)
+            assert set(problems) == {("c", "s")}  # the texts differ either way
+            assert set(recheck(problems, source, other)) == left

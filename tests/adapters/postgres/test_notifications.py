@@ -177,3 +177,30 @@ def test_a_dropped_listener_costs_a_poll_not_an_event(schemas: SchemaFactory) ->
 def test_notify_must_be_a_bool(schemas: SchemaFactory, value: str) -> None:
     with pytest.raises(tidings.ConfigurationError, match="notify"):
         tidings.connect(schemas.url() + f"&notify={value}")
+
+
+def test_events_held_behind_a_foreign_transaction_arrive_soon_after_it_ends(
+    schemas: SchemaFactory,
+) -> None:
+    """A transaction that is not a publish holds the commit horizon, then ends with no
+    notification: the subscriber, which saw events waiting behind it, looks again soon
+    rather than at its next poll."""
+    url = schemas.url()
+    with tidings.connect(url) as reader, tidings.connect(url) as writer:
+        subscription = reader.log().subscribe(start="end", poll_interval=SLOW_POLL)
+        seen: list[StoredEvent] = []
+        follower = threading.Thread(
+            target=lambda: seen.extend(_follow_in_thread(subscription, 1)), daemon=True
+        )
+        with schemas.connect() as foreign:
+            foreign.execute("BEGIN")
+            foreign.execute("SELECT pg_current_xact_id()")  # now it holds the horizon
+            follower.start()
+            writer.stream(category="c", stream="s").publish(events=[NewEvent(name="held")])
+            threading.Event().wait(0.5)
+            held_back = list(seen)
+            foreign.execute("COMMIT")
+        follower.join(GIVE_UP + 5)
+        subscription.close()
+    assert held_back == []
+    assert [event.name for event in seen] == ["held"]

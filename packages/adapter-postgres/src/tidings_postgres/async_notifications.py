@@ -100,9 +100,12 @@ class AsyncCommitListener:
                 # A commit made just before LISTEN took effect went unheard: wake now,
                 # so that the subscriber reads again at once.
                 return
-            remaining = max(deadline - time.monotonic(), 0.0)
-            async for _ in self._conn.notifies(timeout=remaining, stop_after=1):
-                break
+            remaining = deadline - time.monotonic()
+            if remaining > 0:
+                # Run the generator to its end (stop_after ends it): leaving it early
+                # would keep the connection's lock until it is collected.
+                async for _ in self._conn.notifies(timeout=remaining, stop_after=1):
+                    pass
         except Exception:  # noqa: BLE001 - any failure falls back to the poll
             # The listener is gone or never came (a restart, a failover, a closed store):
             # poll until the deadline, and listen again on the next wait.

@@ -25,6 +25,10 @@ from tidings.errors import TidingsError
 
 __all__ = ["AsyncSubscription", "AsyncTypedSubscription"]
 
+HELD_FIRST_WAIT = 0.01
+"""Seconds before a subscriber looks again at events held behind an older transaction;
+doubled at each look, up to the poll interval."""
+
 
 class AsyncSubscription:
     """The events of one scope in delivery order, from a start point, live.
@@ -58,6 +62,7 @@ class AsyncSubscription:
         self._checkpoint = after
         self._buffer: deque[tuple[StoredEvent, Checkpoint]] = deque()
         self._closed = False
+        self._held_wait = HELD_FIRST_WAIT
 
     @property
     def checkpoint(self) -> Checkpoint | None:
@@ -104,13 +109,20 @@ class AsyncSubscription:
                 self._position = page.resume
             if page.entries:
                 self._buffer.extend(page.entries)
+                self._held_wait = HELD_FIRST_WAIT
                 return True
             if self._until_caught_up and not page.pending:
                 if page.resume is not None:  # the name filter skipped events: remember it
                     self._checkpoint = page.resume
                 return False
+            wait = self._poll_interval
+            if page.pending:
+                # Committed events wait behind an older transaction, which may end with no
+                # notification (it need not be a publish): look again soon, backing off.
+                wait = min(wait, self._held_wait)
+                self._held_wait = min(self._held_wait * 2, self._poll_interval)
             try:
-                await self._store.adapter.wait_for_change(self._poll_interval)
+                await self._store.adapter.wait_for_change(wait)
             except TidingsError:
                 if not self._store.closed:
                     raise

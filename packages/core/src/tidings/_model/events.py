@@ -184,8 +184,6 @@ class _LazyJson:
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
-        if value is self:  # the dataclass default: the argument was left out
-            raise TypeError(f"StoredEvent() missing keyword argument {self.field!r}")
         if type(value) is JsonText:
             self.text_slot.__set__(instance, value.text)
             self.value_slot.__set__(instance, _UNDECODED)
@@ -240,8 +238,8 @@ class StoredEvent:
     stream: str
     position: int
     sequence_number: int
-    payload: JsonValue = _LazyJson("payload")
-    metadata: JsonValue = _LazyJson("metadata")
+    payload: JsonValue  # a _LazyJson descriptor, installed below (no default, so required)
+    metadata: JsonValue
     occurred_at: datetime
     observed_at: datetime
     recorded_at: datetime
@@ -375,14 +373,18 @@ class StoredEvent:
         )
 
 
-def _install(descriptor: _LazyJson, value_slot: str, text_slot: str) -> _LazyJson:
-    descriptor.value_slot = StoredEvent.__dict__[value_slot]
-    descriptor.text_slot = StoredEvent.__dict__[text_slot]
+def _install(field: str) -> _LazyJson:
+    """Put the lazy field ``field`` on StoredEvent, after the dataclass is made: its
+    generated ``__init__`` then sets the field through the descriptor."""
+    descriptor = _LazyJson(field)
+    descriptor.value_slot = StoredEvent.__dict__[f"_{field}"]
+    descriptor.text_slot = StoredEvent.__dict__[f"_{field}_text"]
+    setattr(StoredEvent, field, descriptor)
     return descriptor
 
 
-_PAYLOAD = _install(StoredEvent.__dict__["payload"], "_payload", "_payload_text")
-_METADATA = _install(StoredEvent.__dict__["metadata"], "_metadata", "_metadata_text")
+_PAYLOAD = _install("payload")
+_METADATA = _install("metadata")
 
 
 _new = object.__new__

@@ -58,6 +58,9 @@ class Follower:
         self.url = url
         self.seen: list[StoredEvent] = []
         self.seen_at: list[float] = []
+        self.seen_how: list[tuple[int, str]] = []
+        """For each delivery: which subscription (0, then one more per resumption) and
+        the checkpoint it resumed from."""
         self.resumptions = 0
         self._stop = threading.Event()
         self._subscription: tidings.Subscription | None = None
@@ -79,6 +82,7 @@ class Follower:
                         for event in sub:
                             self.seen.append(event)
                             self.seen_at.append(time.time())
+                            self.seen_how.append((self.resumptions, str(start)))
                             checkpoint = sub.checkpoint
                 except tidings.StorageError:
                     self.resumptions += 1
@@ -267,8 +271,8 @@ def test_no_acknowledged_event_is_lost_or_duplicated_across_three_failovers(
     missing = sorted((stored_ids - seen).elements())
     if extra or missing:
         detail = [
-            (e.id, e.stream, e.position, e.sequence_number, round(when - faults[0][1], 2))
-            for e, when in zip(follower.seen, follower.seen_at)
+            (e.id, e.position, e.sequence_number, round(when - faults[0][1], 2), how)
+            for e, when, how in zip(follower.seen, follower.seen_at, follower.seen_how)
             if e.id in set(extra)
         ]
         print("faults:", [(name, round(start - faults[0][1], 2)) for name, start, _ in faults])

@@ -254,6 +254,8 @@ class Projector:
             self._add_typed(getattr(self, attribute), attribute)
         self._initial_state = initial_state or State
         self._on_missing = on_missing
+        self._resolved: dict[str, Handler | None] = {}
+        """Handlers found by event name: a fold looks each name up once, not per event."""
 
     def _add_typed(self, handler: AnyHandler, field: str) -> bool:
         """Register ``handler`` by the type of its event parameter, if that is a
@@ -339,6 +341,14 @@ class Projector:
         return fold.advanced()
 
     def _handler_for(self, event_name: str) -> Handler | None:
+        try:
+            return self._resolved[event_name]
+        except KeyError:
+            found = self._find_handler(event_name)
+            self._resolved[event_name] = found
+            return found
+
+    def _find_handler(self, event_name: str) -> Handler | None:
         typed = self._typed.get(event_name)
         if typed is not None:
             return typed
@@ -402,14 +412,15 @@ class _Fold:
         self.projection = projection
         self.state = projection.state
         self.last: StoredEvent | None = None
-        self.streams: set[StreamIdentifier] = set()
+        self.streams: set[tuple[str, str]] = set()
+        """(category, stream) of each event added; identifiers are built once, at the end."""
 
     def add(self, event: StoredEvent) -> None:
         handler = self.projector._handler_for(event.name)
         if handler is not None:
             self.state = as_state(handler(self.state, event))
         self.last = event
-        self.streams.add(event.identifier)
+        self.streams.add((event.category, event.stream))
 
     def advanced(self) -> Projection:
         """The projection moved on past the events added (unchanged if none were)."""
@@ -440,12 +451,12 @@ def as_state(value: Any) -> Any:
     return value
 
 
-def _identify(streams: set[StreamIdentifier]) -> Identifier | None:
+def _identify(streams: set[tuple[str, str]]) -> Identifier | None:
     if not streams:
         return None
     if len(streams) == 1:
-        return next(iter(streams))
-    categories = {stream.category for stream in streams}
+        return StreamIdentifier(*next(iter(streams)))
+    categories = {category for category, _ in streams}
     if len(categories) == 1:
         return CategoryIdentifier(categories.pop())
     return LogIdentifier()

@@ -126,7 +126,11 @@ class Statements:
         }
         follows: dict[tuple[ScopeKind, bool], str] = {
             (scope, filtered): render_query(
-                f"SELECT {_COLUMNS}, transaction_id::text FROM {{s}}.events WHERE {where}"
+                # The alias matters: ORDER BY transaction_id would otherwise sort by this
+                # text output column ("1002" < "999"), and a page could end below events
+                # it holds, or skip some, where transaction ids change their digit count.
+                f"SELECT {_COLUMNS}, transaction_id::text AS checkpoint_transaction"
+                f" FROM {{s}}.events WHERE {where}"
                 " AND (transaction_id, sequence_number)"
                 " > (%(transaction)s::text::xid8, %(after)s::bigint)"
                 " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"

@@ -105,7 +105,7 @@ def test_list_adapters_reports_distribution_and_version() -> None:
     memory = next(info for info in tidings.list_adapters() if info.scheme == "memory")
     assert memory.distribution == "tidings-memory"
     assert memory.version
-    assert memory.capabilities == ["native-async", "projection-storage"]
+    assert memory.capabilities == ["compare-and-set", "native-async", "projection-storage"]
 
 
 def test_importing_tidings_loads_no_entry_points_and_no_driver() -> None:

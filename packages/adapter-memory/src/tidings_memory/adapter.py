@@ -94,7 +94,9 @@ class MemoryAdapter(StorageAdapter):
     """The reference adapter: every rule of the contract, no persistence."""
 
     scheme = "memory"
-    capabilities = frozenset({Capability.PROJECTION_STORAGE, Capability.NATIVE_ASYNC})
+    capabilities = frozenset(
+        {Capability.PROJECTION_STORAGE, Capability.COMPARE_AND_SET, Capability.NATIVE_ASYNC}
+    )
     options_type = MemoryOptions
 
     def __init__(self, *, name: str | None = None, options: MemoryOptions | None = None) -> None:

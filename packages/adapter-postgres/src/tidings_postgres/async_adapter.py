@@ -179,6 +179,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             Capability.MULTI_PROCESS,
             Capability.ORDERING_LEVELS,
             Capability.PROJECTION_STORAGE,
+            Capability.COMPARE_AND_SET,
             Capability.NATIVE_ASYNC,
             Capability.BULK_LOAD,
             Capability.READ_ONLY,

@@ -1,11 +1,12 @@
 # Generated from async_notifications.py by tools/unasync.py: do not edit.
 """Wake-ups on commit: LISTEN/NOTIFY, with the subscriber's own poll as the fallback.
 
-A publish that stored events sends ``NOTIFY`` on its connection right after its commit,
-in a statement of its own. Notifying inside the publish transaction would be simpler,
-but PostgreSQL serialises the commits of notifying transactions (a database-wide lock
-held through the commit's WAL flush), so concurrent writers could no longer share a
-flush. The separate statement writes no WAL and holds that lock only for itself.
+A publish that stored events announces its commit on the schema's channel. PostgreSQL
+serialises the commits of notifying transactions (a database-wide lock held through the
+commit's WAL flush). At ``ordering=log`` the log lock serialises those commits anyway, so
+the notification rides in the publish's own statement; at the category and stream
+levels, where concurrent writers may share a flush, it is a statement of its own, right
+after the commit, which writes no WAL and holds that lock only for itself.
 
 Subscribers of one store share one listening connection, opened on first wait. One
 waiter at a time reads it (the leader); the others sleep until the leader wakes them,

@@ -64,6 +64,7 @@ class SQLiteAdapter(StorageAdapter):
             Capability.PERSISTENT,
             Capability.MULTI_PROCESS,
             Capability.PROJECTION_STORAGE,
+            Capability.COMPARE_AND_SET,
             Capability.READ_ONLY,
         }
     )
@@ -81,7 +82,9 @@ class SQLiteAdapter(StorageAdapter):
             self._borrow, self.options.table, self._refuse_writes
         )
         if self.location.in_memory:
-            self.capabilities = frozenset({Capability.PROJECTION_STORAGE})
+            self.capabilities = frozenset(
+                {Capability.PROJECTION_STORAGE, Capability.COMPARE_AND_SET}
+            )
         # This store's writers queue here, in the process, for SQLite's write lock:
         # handing over a thread lock is immediate, while a connection that finds the
         # database locked sleeps in SQLite's busy handler (1 ms, then longer) before it
@@ -145,7 +148,8 @@ class SQLiteAdapter(StorageAdapter):
                 stored = in_write_transaction(
                     connection, append, connection, self._statements, batches
                 )
-            publish_done(self.location.describe(), started, sum(map(len, stored)), len(stored))
+            if started:  # DEBUG on: describe and count only then, not on every publish
+                publish_done(self.location.describe(), started, sum(map(len, stored)), len(stored))
             return stored
         except sqlite3.Error as error:
             raise translate_error(

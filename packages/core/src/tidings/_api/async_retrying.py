@@ -4,7 +4,6 @@ after all is returned as stored instead of being written twice (contract rule 10
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -69,6 +68,8 @@ async def publish_with_retry_async(
             if attempt == attempts:
                 raise
         delay = min(max_backoff, backoff * 2 ** (attempt - 1))
+        import asyncio  # async-only
+
         await asyncio.sleep(delay)  # async-only
         # sync: time.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -8,7 +8,6 @@ it yourself to embed a worker in your own process or asyncio service.
 
 from __future__ import annotations
 
-import asyncio  # async-only
 import logging
 import signal
 from collections.abc import Iterable
@@ -55,6 +54,8 @@ async def run_worker_async(
     (after the batch in hand, its checkpoint saved); return an exit code. Installs the
     signal handlers for the run only, so call it from the main thread."""
     wanted = list(signals)
+    import asyncio  # async-only
+
     loop = asyncio.get_running_loop()  # async-only
     stopping: list[Any] = []  # async-only
 

@@ -67,5 +67,6 @@ def publish_with_retry(
             if attempt == attempts:
                 raise
         delay = min(max_backoff, backoff * 2 ** (attempt - 1))
+
         time.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")

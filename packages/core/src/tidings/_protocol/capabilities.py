@@ -21,6 +21,10 @@ class Capability(enum.Enum):
     """The async face runs on the event loop itself, not in a thread pool."""
     PROJECTION_STORAGE = "projection-storage"
     """The adapter stores and searches projections."""
+    COMPARE_AND_SET = "compare-and-set"
+    """The projection storage implements ``save_all_if``: it checks the expected rows and
+    saves, in one atomic step. Consumer groups keep their leases and fence their saves
+    with it."""
     BULK_LOAD = "bulk-load"
     """The adapter implements ``bulk_load``: events copied from another store, appended
     with their ids, positions and times by the backend's fastest path."""

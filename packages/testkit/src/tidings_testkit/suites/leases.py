@@ -46,9 +46,9 @@ def _owner(store: EventStore, id: str) -> Any:
     return None if found is None else found.state["owner"]
 
 
-@requires(Capability.PROJECTION_STORAGE)
+@requires(Capability.PROJECTION_STORAGE, Capability.COMPARE_AND_SET)
 class LeaseSuite(AdapterSuite):
-    """Rule 30 on stores with projection storage."""
+    """Rule 30 on stores whose projection storage can compare and set."""
 
     def test_save_all_if_saves_when_every_condition_holds(self, store: EventStore) -> None:
         assert _save_if(store, [_row("g/0", "a")], [ExpectedRow("$leases", "g/0", None)])
@@ -181,7 +181,7 @@ class _Running:
         assert not self.errors, self.errors
 
 
-@requires(Capability.PROJECTION_STORAGE)
+@requires(Capability.PROJECTION_STORAGE, Capability.COMPARE_AND_SET)
 class GroupSuite(AdapterSuite):
     """Rule 31: consumer groups, on stores whose projection storage has save_all_if."""
 

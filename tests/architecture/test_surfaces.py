@@ -135,6 +135,7 @@ ADAPTER_API = [
     "Operator",
     "OptimisticAdapter",
     "Ordering",
+    "OutcomeUnknownError",
     "Path",
     "PositionIs",
     "Projection",
@@ -158,6 +159,7 @@ ADAPTER_API = [
     "StreamIsEmpty",
     "ThreadBridge",
     "TidingsError",
+    "UnknownOptionError",
     "UnmetWriteConditionError",
     "UnsupportedCapabilityError",
     "ValidationError",
@@ -184,6 +186,7 @@ ADAPTER_API = [
     "run",
     "shared_stored_event",
     "sort_key",
+    "store_over",
     "stored_batch",
     "stored_event_from_json",
 ]

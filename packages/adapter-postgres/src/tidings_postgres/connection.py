@@ -38,10 +38,10 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 from tidings.adapters import (
     URL,
     ConfigurationError,
+    OutcomeUnknownError,
     StorageError,
     StoreBusyError,
 )
-from tidings.errors import OutcomeUnknownError
 from tidings_postgres.arrays import ADAPTERS
 from tidings_postgres.options import PostgresOptions
 

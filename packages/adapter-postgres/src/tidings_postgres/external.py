@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from tidings import AsyncEventStore, EventStore, Ordering
-from tidings.errors import ConfigurationError, UnknownOptionError
+from tidings.adapters import ConfigurationError, Ordering, UnknownOptionError, store_over
 from tidings_postgres.adapter import PostgresAdapter
 from tidings_postgres.async_adapter import AsyncPostgresAdapter
 from tidings_postgres.async_bound import AsyncBoundPostgresAdapter
 from tidings_postgres.bound import BoundPostgresAdapter
 from tidings_postgres.connection import Server
 from tidings_postgres.options import PostgresOptions
+
+if TYPE_CHECKING:  # the application's types, named in signatures only
+    from tidings import AsyncEventStore, EventStore
 
 __all__ = ["OPTIONS", "bind", "from_pool", "wait_for_replica"]
 
@@ -78,10 +80,10 @@ def from_pool(
     kwargs = pool.kwargs if isinstance(pool.kwargs, dict) else {}
     server = Server.from_parameters(conninfo_to_dict(conninfo, **kwargs), typed)
     if isinstance(pool, AsyncConnectionPool):
-        return AsyncEventStore(AsyncPostgresAdapter(server, typed, pool))
+        return store_over(AsyncPostgresAdapter(server, typed, pool))
     adapter = PostgresAdapter(server, typed, pool)
     adapter._open_pool()
-    return EventStore(adapter)
+    return store_over(adapter)
 
 
 @overload
@@ -113,8 +115,8 @@ def bind(
     }
     server = Server.from_parameters(parameters, typed)
     if isinstance(conn, psycopg.AsyncConnection):
-        return AsyncEventStore(AsyncBoundPostgresAdapter(conn, server, typed))
-    return EventStore(BoundPostgresAdapter(conn, server, typed))
+        return store_over(AsyncBoundPostgresAdapter(conn, server, typed))
+    return store_over(BoundPostgresAdapter(conn, server, typed))
 
 
 @overload

@@ -18,6 +18,8 @@ See ``docs/adapters.md`` for the protocol reference and the publish algorithm.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, overload
+
 from tidings._model.checkpoint import Checkpoint
 from tidings._model.conditions import (
     AllOf,
@@ -90,14 +92,20 @@ from tidings._query.sql import Dialect, Fragment, compile_order, compile_where
 from tidings.errors import (
     ConfigurationError,
     DuplicateEventIdError,
+    OutcomeUnknownError,
     StorageError,
     StoreBusyError,
     StoreClosedError,
     TidingsError,
+    UnknownOptionError,
     UnmetWriteConditionError,
     UnsupportedCapabilityError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from tidings._api.async_store import AsyncEventStore  # on use: adapters.py stays light
+    from tidings._api.store import EventStore
 
 __all__ = [
     "PROJECTION_COLUMNS",
@@ -136,6 +144,7 @@ __all__ = [
     "Operator",
     "OptimisticAdapter",
     "Ordering",
+    "OutcomeUnknownError",
     "Path",
     "PositionIs",
     "Projection",
@@ -159,6 +168,7 @@ __all__ = [
     "StreamIsEmpty",
     "ThreadBridge",
     "TidingsError",
+    "UnknownOptionError",
     "UnmetWriteConditionError",
     "UnsupportedCapabilityError",
     "ValidationError",
@@ -185,6 +195,24 @@ __all__ = [
     "run",
     "shared_stored_event",
     "sort_key",
+    "store_over",
     "stored_batch",
     "stored_event_from_json",
 ]
+
+
+@overload
+def store_over(adapter: AsyncStorageAdapter) -> AsyncEventStore: ...
+@overload
+def store_over(adapter: StorageAdapter) -> EventStore: ...
+def store_over(adapter: StorageAdapter | AsyncStorageAdapter) -> EventStore | AsyncEventStore:
+    """The application's store over an adapter that the adapter package built itself,
+    for entry points other than a config string (PostgreSQL's ``from_pool`` and ``bind``,
+    over the application's own pool or connection): an :class:`~tidings.EventStore` for a
+    sync adapter, an :class:`~tidings.AsyncEventStore` for an async one."""
+    from tidings._api.async_store import AsyncEventStore  # on use: adapters.py stays light
+    from tidings._api.store import EventStore
+
+    if isinstance(adapter, AsyncStorageAdapter):
+        return AsyncEventStore(adapter)
+    return EventStore(adapter)

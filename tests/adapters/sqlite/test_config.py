@@ -29,6 +29,7 @@ def test_the_adapter_declares_persistence_multi_process_writers_and_projections(
         tidings.Capability.PERSISTENT,
         tidings.Capability.MULTI_PROCESS,
         tidings.Capability.PROJECTION_STORAGE,
+        tidings.Capability.COMPARE_AND_SET,
         tidings.Capability.READ_ONLY,
     }
 

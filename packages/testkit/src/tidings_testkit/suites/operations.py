@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-import tidings
 from tidings import (
     Capability,
     DuplicateEventIdError,
@@ -30,6 +29,7 @@ from tidings import (
     UnmetWriteConditionError,
 )
 from tidings_testkit.async_face import BlockingView
+from tidings_testkit.reference import ReferenceAdapter
 from tidings_testkit.suite import AdapterSuite, requires
 
 __all__ = ["OperationsSuite"]
@@ -46,7 +46,8 @@ def _adapter_call(store: EventStore, name: str, *args: Any) -> Any:
 def _elsewhere(streams: int = 3, per_stream: int = 4) -> list[StoredEvent]:
     """Events of another store: interleaved streams, explicit and distinct times."""
     moment = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
-    with tidings.connect("memory://") as other:
+    # The reference model, not memory://: the testkit installs without tidings-memory.
+    with EventStore(ReferenceAdapter()) as other:
         scope = other.category(category=f"bulk-{uuid.uuid4().hex[:8]}")
         for index in range(per_stream):
             scope.publish(

@@ -20,11 +20,13 @@ from tidings import (
     UnsupportedCapabilityError,
 )
 from tidings.adapters import Capability
+from tidings_testkit import ReferenceAdapter
 
 
 def _source(streams: int = 3, events: int = 4) -> list[StoredEvent]:
     """Events of another store: interleaved streams, explicit times."""
-    with tidings.connect("memory://") as store:
+    # The testkit's reference model: the isolated PostgreSQL install has no memory://.
+    with EventStore(ReferenceAdapter()) as store:
         scope = store.category(category="c")
         for index in range(events):
             scope.publish(

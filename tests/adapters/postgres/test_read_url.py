@@ -13,6 +13,7 @@ import tidings
 import tidings_postgres
 from postgres_server import SchemaFactory
 from tidings import URL, NewEvent
+from tidings_testkit import ReferenceAdapter
 
 
 def _elsewhere(schemas: SchemaFactory) -> str:
@@ -65,7 +66,7 @@ def test_without_read_url_there_is_nothing_to_wait_for(store: tidings.EventStore
 
 def test_wait_for_replica_needs_a_postgres_store() -> None:
     with (
-        tidings.connect("memory://") as store,
+        tidings.EventStore(ReferenceAdapter()) as store,  # not PostgreSQL; no memory:// here
         pytest.raises(tidings.ConfigurationError, match="PostgreSQL store"),
     ):
         tidings_postgres.wait_for_replica(store)

@@ -238,3 +238,85 @@ def test_async_events_and_rows_commit_or_roll_back_together(schemas: SchemaFacto
     assert asyncio.run(main()) == ["kept"]
     with schemas.connect() as admin:
         assert admin.execute(f"SELECT id FROM {orders}").fetchall() == [("kept",)]
+
+
+# --- per-stream order in the application's transaction ----------------------------------
+
+
+def test_a_publish_overtaken_since_the_transactions_first_write_is_refused(
+    schemas: SchemaFactory,
+) -> None:
+    """The outbox's usual shape: the application's row first (its transaction takes an
+    id now), then the events. Another writer publishes to the same stream in between,
+    with a newer id: publishing after it would put the stream out of order for
+    subscribers, so nothing is published and the caller's transaction stays usable."""
+    orders = _orders_table(schemas)
+    schema = schemas.name()
+    with tidings.connect(schemas.url(schema)) as other:
+        other.stream(category="order", stream="o-1").publish(events=[NewEvent(name="first")])
+        with psycopg.connect(schemas.server_url) as conn, conn.transaction():
+            conn.execute(f"INSERT INTO {orders} VALUES ('o-1')")  # the id is drawn here
+            other.stream(category="order", stream="o-1").publish(
+                events=[NewEvent(name="meanwhile")]
+            )
+            outbox = tidings_postgres.bind(conn, schema=schema)
+            with pytest.raises(tidings.StorageError, match="out of order"):
+                outbox.stream(category="order", stream="o-1").publish(
+                    events=[NewEvent(name="late")]
+                )
+            # Nothing of the refused publish is left in the transaction ...
+            assert [e.name for e in outbox.log().read()] == ["first", "meanwhile"]
+            # ... which still works: a stream nobody overtook takes events.
+            outbox.stream(category="order", stream="o-2").publish(events=[NewEvent(name="fine")])
+        seen: dict[str, list[str]] = {}
+        for event in other.log().subscribe(until_caught_up=True):  # per stream, in order
+            seen.setdefault(event.stream, []).append(event.name)
+        assert seen == {"o-1": ["first", "meanwhile"], "o-2": ["fine"]}
+    with schemas.connect() as admin:
+        assert admin.execute(f"SELECT id FROM {orders}").fetchall() == [("o-1",)]
+
+
+def test_an_async_publish_overtaken_since_the_transactions_first_write_is_refused(
+    schemas: SchemaFactory,
+) -> None:
+    orders = _orders_table(schemas)
+    schema = schemas.name()
+
+    async def main() -> list[str]:
+        async with await tidings.connect_async(schemas.url(schema)) as other:
+            await other.stream(category="order", stream="o-1").publish(
+                events=[NewEvent(name="first")]
+            )
+            async with (
+                await psycopg.AsyncConnection.connect(schemas.server_url) as conn,
+                conn.transaction(),
+            ):
+                await conn.execute(f"INSERT INTO {orders} VALUES ('o-1')")
+                await other.stream(category="order", stream="o-1").publish(
+                    events=[NewEvent(name="meanwhile")]
+                )
+                outbox = tidings_postgres.bind(conn, schema=schema)
+                with pytest.raises(tidings.StorageError, match="out of order"):
+                    await outbox.stream(category="order", stream="o-1").publish(
+                        events=[NewEvent(name="late")]
+                    )
+            return [event.name for event in await other.log().read()]
+
+    assert asyncio.run(main()) == ["first", "meanwhile"]
+
+
+def test_a_transaction_that_wrote_first_publishes_when_no_one_overtook_it(
+    schemas: SchemaFactory,
+) -> None:
+    orders = _orders_table(schemas)
+    schema = schemas.name()
+    with tidings.connect(schemas.url(schema)) as other:
+        other.stream(category="order", stream="o-1").publish(events=[NewEvent(name="first")])
+        with psycopg.connect(schemas.server_url) as conn, conn.transaction():
+            conn.execute(f"INSERT INTO {orders} VALUES ('o-1')")
+            outbox = tidings_postgres.bind(conn, schema=schema)
+            stored = outbox.stream(category="order", stream="o-1").publish(
+                events=[NewEvent(name="second"), NewEvent(name="third")]
+            )
+            assert [event.position for event in stored] == [1, 2]
+        assert [e.name for e in other.log().read()] == ["first", "second", "third"]

@@ -11,20 +11,29 @@ before) leaves the caller's transaction usable and the error is raised as usual.
 The ordering lock a publish takes is transaction-scoped: it is held until the caller
 commits or rolls back, so other writers at the same ordering level wait for that, and
 a long transaction holds them all up. Keep such transactions short.
+
+Subscribers follow a stream's events in transaction id order (contract rule 24), and a
+pooled publish draws its transaction id under the stream's lock, so ids rise with
+positions. A caller's transaction that wrote before it published drew its id earlier: if
+another writer published to the same stream in between, the new events would sit after
+that writer's with a lower id, and a subscriber would see the stream out of order. Such
+a publish is undone (to a savepoint) and refused with a
+:class:`~tidings.StorageError` that says so; the caller rolls back and retries, or
+publishes before its transaction's other writes.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, cast
 
 import psycopg
-from psycopg import pq
+from psycopg import pq, sql
 from psycopg_pool import ConnectionPool
 
-from tidings.adapters import StoreClosedError
+from tidings.adapters import StorageError, StoreClosedError, StoredEvent, StreamBatch
 from tidings_postgres.adapter import PostgresAdapter, adopted
 from tidings_postgres.arrays import ARRAY_TYPES
 from tidings_postgres.connection import Connection, Server, failures
@@ -34,6 +43,12 @@ __all__ = ["BoundPostgresAdapter", "Savepoints"]
 
 _SAVEPOINT = "tidings_plan"
 _STATEMENT_SAVEPOINT = "tidings_statement"
+_PUBLISH_SAVEPOINT = "tidings_publish"
+_HAS_ID = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"
+_OVERTAKEN = (
+    "SELECT transaction_id > pg_current_xact_id() FROM {}.events"
+    " WHERE category = %s AND stream = %s AND position = %s"
+)
 
 
 class Savepoints:
@@ -93,6 +108,49 @@ class BoundPostgresAdapter(PostgresAdapter):
             self._check_or_create_schema()
             self._ready = True
         return self.pool
+
+    def publish(self, batches: Sequence[StreamBatch]) -> list[list[StoredEvent]]:
+        """Publish in the caller's transaction; refused, with nothing written, where the
+        transaction's id would put a stream out of order (see the module's docstring)."""
+        conn = self.conn
+        if conn.info.transaction_status == pq.TransactionStatus.IDLE or not batches:
+            return super().publish(batches)
+        with failures(self._server, "publish to", sends=True):
+            has_id = (conn.execute(_HAS_ID)).fetchone()
+        if not (has_id and has_id[0]):
+            return super().publish(batches)  # its id is drawn under the lock
+        overtaken = sql.SQL(_OVERTAKEN).format(sql.Identifier(self.options.schema))
+        with failures(self._server, "publish to", sends=True):
+            conn.execute(f"SAVEPOINT {_PUBLISH_SAVEPOINT}")
+        try:
+            stored = super().publish(batches)
+            late = []
+            with failures(self._server, "publish to", sends=True):
+                for events in stored:
+                    first = events[0] if events else None
+                    if first is None or first.position == 0:
+                        continue
+                    row = (
+                        conn.execute(overtaken, [first.category, first.stream, first.position - 1])
+                    ).fetchone()
+                    if row and row[0]:
+                        late.append(first.stream)
+            if late:
+                raise StorageError(
+                    f"nothing was published: this transaction wrote before it published, "
+                    f"and another writer has published to {late!r} since, so the new "
+                    "events would follow that writer's with an older transaction id and "
+                    "subscribers would see the stream out of order. Roll back and retry "
+                    "the transaction, or publish before its other writes"
+                )
+        except BaseException:
+            with suppress(psycopg.Error):  # a lost connection has lost the transaction
+                conn.execute(f"ROLLBACK TO SAVEPOINT {_PUBLISH_SAVEPOINT}")
+                conn.execute(f"RELEASE SAVEPOINT {_PUBLISH_SAVEPOINT}")
+            raise
+        with failures(self._server, "publish to", sends=True):
+            conn.execute(f"RELEASE SAVEPOINT {_PUBLISH_SAVEPOINT}")
+        return stored
 
     @contextmanager
     def _setup_connection(self, action: str) -> Iterator[Connection]:

@@ -11,17 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from fresh_venv import ROOT, fresh_venv, uv
+
 THROWAWAY = Path(__file__).parent / "throwaway_adapter"
-
-
-def _uv(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "uv", *map(str, args)], capture_output=True, text=True, check=True
-    )
 
 
 def test_the_testkit_and_a_third_party_adapter_run_the_whole_suite_alone(
@@ -29,20 +23,10 @@ def test_the_testkit_and_a_third_party_adapter_run_the_whole_suite_alone(
 ) -> None:
     package = tmp_path / "throwaway_adapter"
     shutil.copytree(THROWAWAY, package)
-    venv = tmp_path / "venv"
-    python = venv / "bin" / "python"
-    _uv("venv", "--quiet", "--python", sys.executable, venv)
-    _uv(
-        "pip",
-        "install",
-        "--quiet",
-        "--python",
-        python,
-        ROOT / "packages" / "core",
-        ROOT / "packages" / "testkit",
-        package,
+    python = fresh_venv(
+        tmp_path / "venv", ROOT / "packages" / "core", ROOT / "packages" / "testkit", package
     )
-    installed = _uv("pip", "list", "--python", python, "--format", "freeze").stdout
+    installed = uv("pip", "list", "--python", python, "--format", "freeze").stdout
     assert sorted(line.split("==")[0] for line in installed.split() if "tidings" in line) == [
         "tidings-core",
         "tidings-testkit",

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from fresh_venv import ROOT, fresh_venv
 
 SCRIPT = """
 import importlib.util, sys
@@ -46,26 +45,11 @@ print("ok")
 """
 
 
-def _uv(*args: str | Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "uv", *map(str, args)], capture_output=True, text=True, check=True
-    )
-
-
 def test_typed_events_work_with_dataclasses_where_pydantic_is_not_installed(
     tmp_path: Path,
 ) -> None:
-    venv = tmp_path / "venv"
-    python = venv / "bin" / "python"
-    _uv("venv", "--quiet", "--python", sys.executable, venv)
-    _uv(
-        "pip",
-        "install",
-        "--quiet",
-        "--python",
-        python,
-        ROOT / "packages" / "core",
-        ROOT / "packages" / "adapter-memory",
+    python = fresh_venv(
+        tmp_path / "venv", ROOT / "packages" / "core", ROOT / "packages" / "adapter-memory"
     )
     environment = {**os.environ, "TIDINGS_LOAD_PLUGINS": "memory"}
     environment.pop("PYTHONPATH", None)

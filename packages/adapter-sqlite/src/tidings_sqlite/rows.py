@@ -13,7 +13,6 @@ from typing import Any
 
 from tidings.adapters import (
     StoredEvent,
-    encode_json,
     stored_event_from_json,
 )
 
@@ -82,8 +81,8 @@ def events_to_rows(events: Iterable[StoredEvent]) -> list[Row]:
                 event.stream,
                 event.position,
                 event.name,
-                encode_json(event.payload),
-                encode_json(event.metadata),
+                event.payload_json,
+                event.metadata_json,
                 occurred_micros,
                 occurred_micros if observed is occurred else (observed - _EPOCH) // _MICROSECOND,
                 recorded_micros,

@@ -6,6 +6,7 @@ decodes each on first access, so a read pays only for what its caller looks at.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -22,6 +23,7 @@ __all__ = [
     "StoredEvent",
     "shared_stored_event",
     "stored_event_from_json",
+    "stored_event_from_new",
     "to_utc",
 ]
 
@@ -162,47 +164,51 @@ class _LazyJson:
     """A field that holds JSON text and decodes it on first access (once per event).
 
     Set with a :class:`JsonText`, it keeps the text; set with a value, it keeps the
-    value and encodes it only if its text is asked for.
+    value and encodes it only if its text is asked for. It reads and writes two slots
+    of the event through their descriptors' bound methods, bound once at install time:
+    this sits on the path of every read and every publish.
     """
 
-    __slots__ = ("field", "text_slot", "value_slot")
+    __slots__ = ("field", "get_text", "get_value", "set_text", "set_value")
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, value_slot: Any, text_slot: Any) -> None:
         self.field = field
-        self.value_slot: Any = None  # the slots themselves are installed after the class
-        self.text_slot: Any = None
+        self.get_value: Callable[[Any], Any] = value_slot.__get__
+        self.set_value: Callable[[Any, Any], None] = value_slot.__set__
+        self.get_text: Callable[[Any], str | None] = text_slot.__get__
+        self.set_text: Callable[[Any, str | None], None] = text_slot.__set__
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        value = self.value_slot.__get__(instance)
+        value = self.get_value(instance)
         if value is _UNDECODED:
-            value = decode_json(self.text_slot.__get__(instance))
-            self.value_slot.__set__(instance, value)
+            value = decode_json(self.get_text(instance))  # type: ignore[arg-type]
+            self.set_value(instance, value)
         elif value is _SHARED:
-            return decode_json(self.text_slot.__get__(instance))
+            return decode_json(self.get_text(instance))  # type: ignore[arg-type]
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
         if type(value) is JsonText:
-            self.text_slot.__set__(instance, value.text)
-            self.value_slot.__set__(instance, _UNDECODED)
+            self.set_text(instance, value.text)
+            self.set_value(instance, _UNDECODED)
         else:
-            self.text_slot.__set__(instance, None)
-            self.value_slot.__set__(instance, value)
+            self.set_text(instance, None)
+            self.set_value(instance, value)
 
     def text(self, instance: Any) -> str:
-        text: str | None = self.text_slot.__get__(instance)
+        text = self.get_text(instance)
         if text is None:
-            text = encode_json(self.value_slot.__get__(instance))
-            self.text_slot.__set__(instance, text)
+            text = encode_json(self.get_value(instance))
+            self.set_text(instance, text)
         return text
 
     def raw(self, instance: Any) -> Any:
         """The value if decoded, else the :class:`JsonText` (for copies and pickles)."""
-        value = self.value_slot.__get__(instance)
+        value = self.get_value(instance)
         if value is _UNDECODED or value is _SHARED:
-            return JsonText(self.text_slot.__get__(instance))
+            return JsonText(self.get_text(instance))  # type: ignore[arg-type]
         return value
 
 
@@ -376,10 +382,13 @@ class StoredEvent:
 def _install(field: str) -> _LazyJson:
     """Put the lazy field ``field`` on StoredEvent, after the dataclass is made: its
     generated ``__init__`` then sets the field through the descriptor."""
-    descriptor = _LazyJson(field)
-    descriptor.value_slot = StoredEvent.__dict__[f"_{field}"]
-    descriptor.text_slot = StoredEvent.__dict__[f"_{field}_text"]
+    descriptor = _LazyJson(
+        field, StoredEvent.__dict__[f"_{field}"], StoredEvent.__dict__[f"_{field}_text"]
+    )
     setattr(StoredEvent, field, descriptor)
+    # ``payload_json`` calls the descriptor's ``text`` directly: one call, not two.
+    text = getattr(StoredEvent, f"{field}_json")
+    setattr(StoredEvent, f"{field}_json", property(descriptor.text, doc=text.__doc__))
     return descriptor
 
 
@@ -418,6 +427,68 @@ def stored_event_from_json(
 ) -> StoredEvent:
     """The event a trusted row stores, its payload and metadata left as JSON text until
     first used: the fast path of every adapter's reads (no argument is checked)."""
+    return _assemble(
+        id,
+        name,
+        category,
+        stream,
+        position,
+        sequence_number,
+        _UNDECODED,
+        payload_json,
+        _UNDECODED,
+        metadata_json,
+        occurred_at,
+        observed_at,
+        recorded_at,
+    )
+
+
+def stored_event_from_new(
+    event: NewEvent,
+    id: str,
+    category: str,
+    stream: str,
+    position: int,
+    sequence_number: int,
+    recorded_at: datetime,
+) -> StoredEvent:
+    """The stored form of a validated :class:`NewEvent`: the fast path of every publish
+    (no argument is checked; the JSON text is made only when first asked for)."""
+    return _assemble(
+        id,
+        event.name,
+        category,
+        stream,
+        position,
+        sequence_number,
+        event.payload,
+        None,
+        event.metadata,
+        None,
+        event.occurred_at,
+        event.observed_at,
+        recorded_at,
+    )
+
+
+def _assemble(
+    id: str,
+    name: str,
+    category: str,
+    stream: str,
+    position: int,
+    sequence_number: int,
+    payload: Any,
+    payload_text: str | None,
+    metadata: Any,
+    metadata_text: str | None,
+    occurred_at: datetime,
+    observed_at: datetime,
+    recorded_at: datetime,
+) -> StoredEvent:
+    """A StoredEvent with its slots set directly: the frozen dataclass's ``__init__``
+    and the lazy fields' descriptors cost several times more, per event, than this."""
     event = _new(StoredEvent)
     _set_id(event, id)
     _set_name(event, name)
@@ -425,10 +496,10 @@ def stored_event_from_json(
     _set_stream(event, stream)
     _set_position(event, position)
     _set_sequence_number(event, sequence_number)
-    _set_payload(event, _UNDECODED)
-    _set_payload_text(event, payload_json)
-    _set_metadata(event, _UNDECODED)
-    _set_metadata_text(event, metadata_json)
+    _set_payload(event, payload)
+    _set_payload_text(event, payload_text)
+    _set_metadata(event, metadata)
+    _set_metadata_text(event, metadata_text)
     _set_occurred_at(event, occurred_at)
     _set_observed_at(event, observed_at)
     _set_recorded_at(event, recorded_at)
@@ -461,7 +532,7 @@ def shared_stored_event(event: StoredEvent) -> StoredEvent:
 def _same_json(field: _LazyJson, one: StoredEvent, other: StoredEvent) -> bool:
     """Equal texts mean equal values, with nothing decoded; otherwise compare values
     (different texts can still be equal JSON, such as keys in another order)."""
-    texts = field.text_slot.__get__(one), field.text_slot.__get__(other)
+    texts = field.get_text(one), field.get_text(other)
     if texts[0] is not None and texts[0] == texts[1]:
         return True
     return bool(field.__get__(one) == field.__get__(other))

@@ -17,7 +17,7 @@ from tidings._model.conditions import (
     StreamIsEmpty,
     WriteCondition,
 )
-from tidings._model.events import NewEvent, StoredEvent
+from tidings._model.events import NewEvent, StoredEvent, stored_event_from_new
 from tidings._model.identifiers import StreamIdentifier
 from tidings._protocol.requests import StreamBatch
 from tidings.errors import DuplicateEventIdError, ValidationError
@@ -133,18 +133,8 @@ def stored_batch(
     number) and the publish's one ``recorded_at``. Every adapter builds events here."""
     category, stream = batch.stream.category, batch.stream.stream
     return [
-        StoredEvent(
-            id=event_id,
-            name=event.name,
-            category=category,
-            stream=stream,
-            position=position,
-            sequence_number=sequence_number,
-            payload=event.payload,
-            metadata=event.metadata,
-            occurred_at=event.occurred_at,
-            observed_at=event.observed_at,
-            recorded_at=recorded_at,
+        stored_event_from_new(
+            event, event_id, category, stream, position, sequence_number, recorded_at
         )
         for event, event_id, (position, sequence_number) in zip(batch.events, ids, numbers)
     ]

@@ -9,9 +9,11 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from psycopg import sql
 
 import tidings
+import tidings_postgres.adapter
 from postgres_server import SchemaFactory
 from tidings import NewEvent, StoredEvent
 
@@ -71,3 +73,49 @@ def test_a_stalled_and_a_rolled_back_writer_never_make_a_subscriber_skip(
         ["stalled-stalled", *(e.id for e in later), seen[0].id]
     )
     assert "stalled-rolled-back" not in {e.id for e in seen}
+
+
+def test_a_subscription_from_the_end_waits_for_an_older_transaction_and_skips_what_was_there(
+    schemas: SchemaFactory,
+) -> None:
+    """A transaction older than the last event is running (anywhere on the server): the
+    events before "end" are committed but above the horizon. The subscription waits for
+    it to end rather than deliver them again, and still gets what comes after."""
+    schema = schemas.name()
+    with tidings.connect(schemas.url(schema)) as store, schemas.connect() as older:
+        stream = store.stream(category="c", stream="s")
+        stream.publish(events=[NewEvent(name="warm-up")])
+        older.execute("BEGIN")
+        older.execute("SELECT pg_current_xact_id()")  # it now holds the horizon back
+        before = stream.publish(events=[NewEvent(name="before")])
+        ending = threading.Timer(0.3, lambda: older.execute("COMMIT"))
+        ending.start()
+        started = time.monotonic()
+        subscription = store.log().subscribe(start="end", until_caught_up=True)
+        waited = time.monotonic() - started
+        ending.join()
+        after = stream.publish(events=[NewEvent(name="after")])
+        seen = list(subscription)
+    assert waited >= 0.2
+    assert seen == after
+    assert before[0] not in seen
+
+
+def test_a_subscription_from_the_end_starts_at_the_horizon_when_an_older_transaction_stays(
+    schemas: SchemaFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the wait, it starts at the horizon: it may deliver events committed just
+    before it started again, but it skips nothing."""
+    monkeypatch.setattr(tidings_postgres.adapter, "HEAD_WAIT", 0.2)
+    schema = schemas.name()
+    with tidings.connect(schemas.url(schema)) as store, schemas.connect() as older:
+        stream = store.stream(category="c", stream="s")
+        stream.publish(events=[NewEvent(name="warm-up")])
+        older.execute("BEGIN")
+        older.execute("SELECT pg_current_xact_id()")
+        before = stream.publish(events=[NewEvent(name="before")])
+        subscription = store.category(category="c").subscribe(start="end", until_caught_up=True)
+        older.execute("COMMIT")
+        after = stream.publish(events=[NewEvent(name="after")])
+        seen = list(subscription)
+    assert seen == before + after

@@ -67,11 +67,15 @@ from tidings_postgres.plans import Plan, Rows, Statement, each, in_transaction, 
 from tidings_postgres.projections import ProjectionStatements, count_of, many, one
 from tidings_postgres.publishing import Notified, Outcome, publish_plan
 from tidings_postgres.reading import (
+    HEAD_POLL,
+    HEAD_WAIT,
     follow_page,
     follow_statement,
+    head_statement,
     latest_event,
     latest_statement,
     scan_plan,
+    settled_head,
 )
 from tidings_postgres.replicas import (
     DURABLE_WAIT,
@@ -307,10 +311,19 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         return FollowPage(pending=bool(waiting[0][0]))
 
     async def head(self, target: Identifier) -> Checkpoint | None:
+        """After the last committed event in commit order, once every older transaction
+        has ended (see :func:`~tidings_postgres.reading.settled_head`)."""
         if isinstance(target, StreamIdentifier):
             return await super().head(target)
-        rows = await self._read(Statement(self._statements.horizon, {}), replica=True)
-        return Checkpoint(int(rows[0][0]), 0)
+        statement = head_statement(self._statements, target)
+        deadline = time.monotonic() + HEAD_WAIT
+        while True:
+            final = time.monotonic() >= deadline
+            end = settled_head(await self._read(statement, replica=True), final=final)
+            if end is not None:
+                return end
+            await asyncio.sleep(HEAD_POLL)  # async-only
+            # sync: time.sleep(HEAD_POLL)
 
     async def wait_for_change(self, timeout: float) -> None:
         """Wait for a ``NOTIFY`` from a publish, polling at least every ``timeout``."""

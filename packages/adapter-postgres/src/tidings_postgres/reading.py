@@ -19,7 +19,24 @@ from tidings_postgres.plans import Plan, Rows, Statement
 from tidings_postgres.rows import decode_event, last_sequence_number
 from tidings_postgres.statements import Statements, scope_parameters
 
-__all__ = ["follow_page", "follow_statement", "latest_event", "latest_statement", "scan_plan"]
+__all__ = [
+    "HEAD_POLL",
+    "HEAD_WAIT",
+    "follow_page",
+    "follow_statement",
+    "head_statement",
+    "latest_event",
+    "latest_statement",
+    "scan_plan",
+    "settled_head",
+]
+
+HEAD_WAIT = 2.0
+"""How long a subscription that starts at the end of the log or a category waits for
+transactions older than the last event to end, before it starts at the horizon."""
+
+HEAD_POLL = 0.005
+"""How often it looks again meanwhile, in seconds."""
 
 
 def scan_plan(statements: Statements, request: ScanRequest, page_size: int) -> Plan[None]:
@@ -75,3 +92,24 @@ def follow_page(rows: Rows) -> FollowPage:
         event = decode_event(row)
         entries.append((event, Checkpoint(int(row[-1]), event.sequence_number)))
     return FollowPage(tuple(entries), entries[-1][1] if entries else None)
+
+
+def head_statement(statements: Statements, target: Identifier) -> Statement:
+    """The last event of the log or a category in commit order, and the horizon."""
+    return Statement(statements.heads[target.kind], scope_parameters(target))
+
+
+def settled_head(rows: Rows, *, final: bool) -> Checkpoint | None:
+    """Where a subscription from the end starts, from :func:`head_statement`'s row: after
+    the last committed event, once no older transaction is running, since one could
+    still commit events before it in commit order. None: look again (one is running).
+
+    ``final`` gives up waiting: the subscription then starts at the horizon and may
+    deliver events committed just before it started, but never skips one.
+    """
+    last_transaction, last_sequence_number, horizon = rows[0]
+    if last_transaction is None:
+        return Checkpoint(int(horizon), 0)
+    if int(horizon) > int(last_transaction):
+        return Checkpoint(int(last_transaction), last_sequence_number)
+    return Checkpoint(int(horizon), 0) if final else None

@@ -99,8 +99,9 @@ class Statements:
     follows: Mapping[tuple[ScopeKind, bool], str]
     """A subscription's page in commit order: events of the log or a category after a
     (transaction, sequence number) checkpoint, below the commit horizon."""
-    horizon: str
-    """The oldest transaction still running: nothing at or after it can be delivered."""
+    heads: Mapping[ScopeKind, str]
+    """The last event of the log or a category in commit order, and the horizon, for a
+    subscription that starts at the end."""
     pendings: Mapping[tuple[ScopeKind, bool], str]
     """Whether committed events wait after a checkpoint behind a running transaction."""
 
@@ -142,6 +143,18 @@ class Statements:
             if scope != "stream"
             for filtered in (False, True)
         }
+        heads: dict[ScopeKind, str] = {
+            scope: render_query(
+                "SELECT last.transaction_id::text, last.sequence_number,"
+                " pg_snapshot_xmin(pg_current_snapshot())::text"
+                f" FROM (SELECT 1) AS one LEFT JOIN (SELECT transaction_id, sequence_number"
+                f" FROM {{s}}.events WHERE {where}"
+                " ORDER BY transaction_id DESC, sequence_number DESC LIMIT 1) AS last ON TRUE",
+                schema,
+            )
+            for scope, where in _WHERE.items()
+            if scope != "stream"
+        }
         pendings: dict[tuple[ScopeKind, bool], str] = {
             (scope, filtered): render_query(
                 f"SELECT EXISTS (SELECT 1 FROM {{s}}.events WHERE {where}"
@@ -169,7 +182,7 @@ class Statements:
             scans=scans,
             latests=latests,
             follows=follows,
-            horizon="SELECT pg_snapshot_xmin(pg_current_snapshot())::text",
+            heads=heads,
             pendings=pendings,
         )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -249,7 +250,7 @@ def test_a_paused_member_stops_writing_and_no_partition_has_two_members(
     writer = _publish(url)
     time.sleep(0.5)
     paused, paused_name = members[0], names[0]
-    paused.send_signal(signal.SIGSTOP)
+    _pause_outside_a_write(paused, url)
     _wait(lambda: paused_name not in _owners(url).values(), "the paused member's leases move")
     time.sleep(TTL)  # the others handle its partitions for a while
     paused.send_signal(signal.SIGCONT)
@@ -261,6 +262,28 @@ def test_a_paused_member_stops_writing_and_no_partition_has_two_members(
     log = group.log(paused)
     assert "lease lost" in log or "save fenced" in log, log
     _check_calls(_calls(group))
+
+
+def _pause_outside_a_write(process: subprocess.Popen[bytes], url: str) -> None:
+    """SIGSTOP ``process`` at a moment when it holds no SQLite write lock: frozen inside
+    a write transaction, it would hold the file's lock, and every writer would wait for
+    it (SQLite cannot take a lock back; the consumer-groups guide says so). PostgreSQL
+    ends such a session itself, so there any moment will do."""
+    for _ in range(100):
+        process.send_signal(signal.SIGSTOP)
+        if not url.startswith("sqlite:"):
+            return
+        probe = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0.2)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            return
+        except sqlite3.OperationalError:  # it holds the lock: let it finish, try again
+            process.send_signal(signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    raise AssertionError("the member held the write lock every time it was paused")
 
 
 def test_a_group_grows_from_two_to_four_members_and_shrinks_back_to_two(

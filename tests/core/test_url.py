@@ -91,6 +91,8 @@ of a password that leaks, not only the whole of it."""
         f"postgresql://u:{SECRET}a/{SECRET}b@host:1/db",  # "/" in the password
         f"postgresql://u:{SECRET}a@{SECRET}b@host:bad/db",  # "@" in it, and a bad port
         f"postgresql://u:{SECRET}a?{SECRET}b@host/db",  # "?" in it
+        f"postgresql://u:@?{SECRET}=@host:1/db",  # "@?" in it: an empty host, then a query
+        f"postgresql://u:@/{SECRET}@host:1/db",  # "@/" in it: an empty host, then a path
         f"postgresql://u:{SECRET}a:{SECRET}b@host:x/db",  # ":" in it, and a bad port
         f"postgresql://u:{SECRET}a/{SECRET}b?{SECRET}c@{SECRET}d@h:5432/db?a=1&a=2",
         f"postgresql://u:{SECRET}/db",  # a forgotten @host: the password is the "port"

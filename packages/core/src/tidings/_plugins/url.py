@@ -58,9 +58,11 @@ class URL:
         rest, _, query_text = rest.partition("?")
         netloc, slash, path = rest.partition("/")
         userinfo, at, hostport = netloc.rpartition("@")
-        if not at and ":" in netloc and "@" in f"{path}?{query_text}":
+        ambiguous = (not at and ":" in netloc) or (at and not hostport)
+        if ambiguous and "@" in f"{path}?{query_text}":
             # "user:pa?ss@host" or "user:pa/ss@host": a password with an unencoded "?",
             # "/" or "#" ends the authority early and leaves its rest in the query or path.
+            # So does "user:@?ss@host" ("@?" in it), leaving an empty host before the "?".
             raise InvalidURLError(
                 f"{_redact(text)!r}: an '@' follows the host (a password must come before "
                 "'@host', with '/', '?', '#' and '@' in it percent-encoded)"

@@ -117,40 +117,39 @@ class BoundPostgresAdapter(PostgresAdapter):
             return super().publish(batches)
         with failures(self._server, "publish to", sends=True):
             has_id = (conn.execute(_HAS_ID)).fetchone()
-        if not (has_id and has_id[0]):
-            return super().publish(batches)  # its id is drawn under the lock
-        overtaken = sql.SQL(_OVERTAKEN).format(sql.Identifier(self.options.schema))
-        with failures(self._server, "publish to", sends=True):
+            if not (has_id and has_id[0]):
+                return super().publish(batches)  # its id is drawn under the lock
             conn.execute(f"SAVEPOINT {_PUBLISH_SAVEPOINT}")
-        try:
-            stored = super().publish(batches)
-            late = []
-            with failures(self._server, "publish to", sends=True):
-                for events in stored:
-                    first = events[0] if events else None
-                    if first is None or first.position == 0:
-                        continue
-                    row = (
-                        conn.execute(overtaken, [first.category, first.stream, first.position - 1])
-                    ).fetchone()
-                    if row and row[0]:
-                        late.append(first.stream)
-            if late:
-                raise StorageError(
-                    f"nothing was published: this transaction wrote before it published, "
-                    f"and another writer has published to {late!r} since, so the new "
-                    "events would follow that writer's with an older transaction id and "
-                    "subscribers would see the stream out of order. Roll back and retry "
-                    "the transaction, or publish before its other writes"
-                )
-        except BaseException:
-            with suppress(psycopg.Error):  # a lost connection has lost the transaction
-                conn.execute(f"ROLLBACK TO SAVEPOINT {_PUBLISH_SAVEPOINT}")
-                conn.execute(f"RELEASE SAVEPOINT {_PUBLISH_SAVEPOINT}")
-            raise
-        with failures(self._server, "publish to", sends=True):
+            try:
+                stored = super().publish(batches)
+                late = [
+                    events[0].stream for events in stored if events and self._overtaken(events[0])
+                ]
+                if late:
+                    raise StorageError(
+                        f"nothing was published: this transaction wrote before it published, "
+                        f"and another writer has published to {late!r} since, so the new "
+                        "events would follow that writer's with an older transaction id and "
+                        "subscribers would see the stream out of order. Roll back and retry "
+                        "the transaction, or publish before its other writes"
+                    )
+            except BaseException:
+                with suppress(psycopg.Error):  # a lost connection has lost the transaction
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {_PUBLISH_SAVEPOINT}")
+                    conn.execute(f"RELEASE SAVEPOINT {_PUBLISH_SAVEPOINT}")
+                raise
             conn.execute(f"RELEASE SAVEPOINT {_PUBLISH_SAVEPOINT}")
         return stored
+
+    def _overtaken(self, first: StoredEvent) -> bool:
+        """Whether the event before ``first`` in its stream has a later transaction id."""
+        if first.position == 0:
+            return False
+        overtaken = sql.SQL(_OVERTAKEN).format(sql.Identifier(self.options.schema))
+        row = (
+            self.conn.execute(overtaken, [first.category, first.stream, first.position - 1])
+        ).fetchone()
+        return bool(row and row[0])
 
     @contextmanager
     def _setup_connection(self, action: str) -> Iterator[Connection]:

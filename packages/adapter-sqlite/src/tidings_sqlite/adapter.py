@@ -148,8 +148,7 @@ class SQLiteAdapter(StorageAdapter):
                 stored = in_write_transaction(
                     connection, append, connection, self._statements, batches
                 )
-            if started:  # DEBUG on: describe and count only then, not on every publish
-                publish_done(self.location.describe(), started, sum(map(len, stored)), len(stored))
+            publish_done(self.location.describe, started, stored)
             return stored
         except sqlite3.Error as error:
             raise translate_error(

@@ -15,7 +15,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence, Sized
 
 __all__ = [
     "logger",
@@ -67,10 +67,13 @@ def publish_started() -> float:
     return time.perf_counter() if logger.isEnabledFor(logging.DEBUG) else 0.0
 
 
-def publish_done(database: str, started: float, events: int, streams: int) -> None:
-    """DEBUG: a publish of ``events`` events to ``streams`` streams took this long."""
+def publish_done(describe: Callable[[], str], started: float, stored: Sequence[Sized]) -> None:
+    """DEBUG: a publish that stored ``stored`` (one list per stream) took this long. The
+    database is described, and the events counted, only when DEBUG is on (``started``):
+    this runs after every publish."""
     if started:
         elapsed = (time.perf_counter() - started) * 1000
+        events, streams = sum(map(len, stored)), len(stored)
         logger.debug(
-            "%s: published %d events to %d streams in %.2f ms", database, events, streams, elapsed
+            "%s: published %d events to %d streams in %.2f ms", describe(), events, streams, elapsed
         )

@@ -169,10 +169,9 @@ class _LazyJson:
     this sits on the path of every read and every publish.
     """
 
-    __slots__ = ("field", "get_text", "get_value", "set_text", "set_value")
+    __slots__ = ("get_text", "get_value", "set_text", "set_value")
 
-    def __init__(self, field: str, value_slot: Any, text_slot: Any) -> None:
-        self.field = field
+    def __init__(self, value_slot: Any, text_slot: Any) -> None:
         self.get_value: Callable[[Any], Any] = value_slot.__get__
         self.set_value: Callable[[Any, Any], None] = value_slot.__set__
         self.get_text: Callable[[Any], str | None] = text_slot.__get__
@@ -383,12 +382,9 @@ def _install(field: str) -> _LazyJson:
     """Put the lazy field ``field`` on StoredEvent, after the dataclass is made: its
     generated ``__init__`` then sets the field through the descriptor."""
     descriptor = _LazyJson(
-        field, StoredEvent.__dict__[f"_{field}"], StoredEvent.__dict__[f"_{field}_text"]
+        StoredEvent.__dict__[f"_{field}"], StoredEvent.__dict__[f"_{field}_text"]
     )
     setattr(StoredEvent, field, descriptor)
-    # ``payload_json`` calls the descriptor's ``text`` directly: one call, not two.
-    text = getattr(StoredEvent, f"{field}_json")
-    setattr(StoredEvent, f"{field}_json", property(descriptor.text, doc=text.__doc__))
     return descriptor
 
 

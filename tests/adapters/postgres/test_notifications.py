@@ -18,7 +18,11 @@ from psycopg import sql
 import tidings
 from postgres_server import SchemaFactory
 from tidings import NewEvent, StoredEvent
+from tidings.adapters import URL
+from tidings_postgres.async_notifications import AsyncCommitListener
+from tidings_postgres.connection import AsyncConnection, Server
 from tidings_postgres.notifications import channel_for
+from tidings_postgres.options import PostgresOptions
 
 SLOW_POLL = 60.0
 """Longer than any test here may run: only a notification can wake the subscriber."""
@@ -204,3 +208,48 @@ def test_events_held_behind_a_foreign_transaction_arrive_soon_after_it_ends(
         subscription.close()
     assert held_back == []
     assert [event.name for event in seen] == ["held"]
+
+
+def test_a_listener_that_opens_as_its_store_closes_is_closed_too(
+    schemas: SchemaFactory,
+) -> None:
+    """A subscriber may be opening the listening connection when its store closes: the
+    connection that arrives afterwards is closed at once, never left open (an open
+    connection nobody owns, found by a ResourceWarning in CI)."""
+    url = URL.parse(schemas.url())
+    options = PostgresOptions(schema=schemas.name())
+
+    class GatedServer(Server):
+        """A real server whose connections open only once the test lets them."""
+
+        def __init__(self) -> None:
+            super().__init__(url, options)
+            self.connecting = asyncio.Event()
+            self.release = asyncio.Event()
+            self.opened: list[AsyncConnection] = []
+
+        async def connect_async(self) -> AsyncConnection:
+            self.connecting.set()
+            await self.release.wait()
+            conn = await super().connect_async()
+            self.opened.append(conn)
+            return conn
+
+    async def race() -> GatedServer:
+        server = GatedServer()
+        listener = AsyncCommitListener(server, "tidings_test_channel")
+
+        async def subscriber() -> None:
+            await listener.wait(timeout=5.0)  # a first wait returns at once: read first
+            await listener.wait(timeout=5.0)  # the second leads, and opens the connection
+
+        waiter = asyncio.create_task(subscriber())
+        await asyncio.wait_for(server.connecting.wait(), 10.0)
+        await listener.aclose()
+        server.release.set()
+        await asyncio.wait_for(waiter, 10.0)
+        return server
+
+    server = asyncio.run(race())
+    assert len(server.opened) == 1, "the waiter never opened its connection"
+    assert server.opened[0].closed, "the connection opened after close was left open"

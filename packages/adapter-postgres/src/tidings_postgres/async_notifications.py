@@ -95,9 +95,13 @@ class AsyncCommitListener:
         """Read the listening connection until one notification or the deadline."""
         try:
             if self._conn is None or self._conn.closed:
-                self._conn = await self._server.connect_async()
+                conn = await self._server.connect_async()
+                if self._closed:  # the store closed while this connection was opening
+                    await conn.close()
+                    return
+                self._conn = conn
                 listen = sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
-                await self._conn.execute(listen)
+                await conn.execute(listen)
                 # A commit made just before LISTEN took effect went unheard: wake now,
                 # so that the subscriber reads again at once.
                 return

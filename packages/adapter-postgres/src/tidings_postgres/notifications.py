@@ -93,9 +93,13 @@ class CommitListener:
         """Read the listening connection until one notification or the deadline."""
         try:
             if self._conn is None or self._conn.closed:
-                self._conn = self._server.connect()
+                conn = self._server.connect()
+                if self._closed:  # the store closed while this connection was opening
+                    conn.close()
+                    return
+                self._conn = conn
                 listen = sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
-                self._conn.execute(listen)
+                conn.execute(listen)
                 # A commit made just before LISTEN took effect went unheard: wake now,
                 # so that the subscriber reads again at once.
                 return

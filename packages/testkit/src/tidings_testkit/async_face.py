@@ -73,6 +73,9 @@ class _LoopThread:
         while True:
             try:
                 return future.result(timeout=0.1)
+            except concurrent.futures.CancelledError:
+                # Still running when the store closed, past the drain (see _drain).
+                raise StoreClosedError("the store was closed while this call ran") from None
             except concurrent.futures.TimeoutError:
                 if self._thread.is_alive():
                     continue
@@ -84,22 +87,30 @@ class _LoopThread:
                 awaitable.close()
             raise StoreClosedError("the store was closed while this call waited")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         """Stop the loop once the calls still running on it have ended (a subscriber
-        waiting when its store closes ends at its next step), within a few seconds."""
+        waiting when its store closes ends at its next step), within ``timeout``
+        seconds; those still running then are cancelled."""
         if self.loop.is_closed():
             return
-        asyncio.run_coroutine_threadsafe(_drain(), self.loop).result()
+        asyncio.run_coroutine_threadsafe(_drain(timeout), self.loop).result()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
 
 
-async def _drain(timeout: float = 5.0) -> None:
+async def _drain(timeout: float) -> None:
+    """Let the calls still running end; cancel those that outlive ``timeout``, so that
+    their ``finally`` blocks and context managers still run (a task dropped with the
+    closed loop would leave its connections for the garbage collector)."""
     current = asyncio.current_task()
     pending = [task for task in asyncio.all_tasks() if task is not current]
     if pending:
-        await asyncio.wait(pending, timeout=timeout)
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=timeout)
 
 
 async def _awaited(awaitable: Awaitable[T]) -> T:

@@ -76,11 +76,14 @@ def test_a_stalled_and_a_rolled_back_writer_never_make_a_subscriber_skip(
 
 
 def test_a_subscription_from_the_end_waits_for_an_older_transaction_and_skips_what_was_there(
-    schemas: SchemaFactory,
+    schemas: SchemaFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A transaction older than the last event is running (anywhere on the server): the
     events before "end" are committed but above the horizon. The subscription waits for
     it to end rather than deliver them again, and still gets what comes after."""
+    # The commit comes 0.3 s in; a wait far longer than that keeps a loaded machine,
+    # where the timer's thread may run late, from ending the wait first.
+    monkeypatch.setattr(tidings_postgres.adapter, "HEAD_WAIT", 30.0)
     schema = schemas.name()
     with tidings.connect(schemas.url(schema)) as store, schemas.connect() as older:
         stream = store.stream(category="c", stream="s")

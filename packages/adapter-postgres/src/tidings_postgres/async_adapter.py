@@ -209,6 +209,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         self._replica = server.replica()
         self.read_pool = None if self._replica is None else self._replica.async_pool()
         """The pool of ``read_url`` (see :mod:`tidings_postgres.replicas`), if any."""
+        self._schema_lsn: str | None = None
+        """With ``read_url``, until the first read there: see :meth:`_await_replica_schema`."""
         self.last_commit_lsn: str | None = None
         """With ``read_url``: the primary's WAL position after this store's last publish,
         which :meth:`wait_for_replica` waits for."""
@@ -341,9 +343,31 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         if target == UNKNOWN_POSITION:
             rows = await self._read(Statement(PRIMARY_POSITION, {}))
             target = str(rows[0][0])
+        await self._await_replay(target, timeout)
+
+    async def _primary_position(self) -> str | None:
+        """The primary's WAL position as the store opens, past the schema it may have
+        just created or migrated: the first read on the ``read_url`` server waits for
+        it (:meth:`_await_replica_schema`)."""
+        async with self._setup_connection("read the WAL position of") as conn:
+            target = await commit_position(conn)
+        return None if target == UNKNOWN_POSITION else target
+
+    async def _await_replica_schema(self) -> None:
+        """Before the first read on the ``read_url`` server, wait until it has replayed
+        the schema as the primary had it when the store opened: else the first read
+        of a new store there (a subscriber's first page) could find no table."""
+        target = self._schema_lsn
+        if target is not None:
+            await self._await_replay(target, self.options.connect_timeout, direct=True)
+            self._schema_lsn = None
+
+    async def _await_replay(self, target: str, timeout: float, *, direct: bool = False) -> None:
+        """Poll the ``read_url`` server until it has replayed ``target``; with
+        ``direct``, on its pool rather than through :meth:`_read`."""
         deadline = time.monotonic() + timeout
         check = Statement(REPLAYED, {"lsn": target})
-        while not (await self._read(check, replica=True))[0][0]:
+        while not (await self._replayed(check, direct=direct)):
             if time.monotonic() >= deadline:
                 where = self._replica.description if self._replica else "the replica"
                 raise StorageError(
@@ -353,6 +377,15 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
                 )
             await asyncio.sleep(REPLAY_POLL)  # async-only
             # sync: time.sleep(REPLAY_POLL)
+
+    async def _replayed(self, check: Statement, *, direct: bool) -> bool:
+        if not direct:
+            return bool((await self._read(check, replica=True))[0][0])
+        assert self.read_pool is not None
+        assert self._replica is not None
+        with failures(self._replica, "read from"):
+            async with self.read_pool.connection() as conn:
+                return bool((await afetch(conn, check))[0][0])
 
     def projections(self) -> AsyncPostgresProjectionStorage:
         return self._projections
@@ -434,6 +467,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         pool = await self._open_pool()
         server = self._server
         if replica and self.read_pool is not None and self._replica is not None:
+            await self._await_replica_schema()
             pool, server = self.read_pool, self._replica
         with failures(server, action):
             conn = await pool.getconn()
@@ -465,6 +499,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
                         await self.pool.open(wait=False)
                     if self.read_pool is not None:
                         await self.read_pool.open(wait=False)
+                        self._schema_lsn = await self._primary_position()
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 
+import psycopg
 import pytest
 
 import tidings
@@ -81,3 +82,30 @@ def test_a_session_reads_its_own_writes_on_a_standby(healthy_cluster: PatroniClu
             stored = stream.publish(events=[NewEvent(name="e", payload={"n": number})])
             tidings_postgres.wait_for_replica(store, 30)
             assert stream.latest() == stored[0]
+
+
+def test_the_first_read_of_a_new_store_on_a_standby_waits_for_its_schema(
+    healthy_cluster: PatroniCluster,
+) -> None:
+    """A new store creates its schema on the primary as it opens; a standby that has not
+    replayed it yet would answer the first read (a subscriber's first page) with "no
+    such table". The first read there waits until the standby has the schema."""
+    cluster = healthy_cluster
+    leader = cluster.wait_leader()
+    standby = next(node for node in cluster.nodes if node is not leader)
+    url = f"{cluster.url}&schema=fresh_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(standby.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_wal_replay_pause()")
+        resume = threading.Timer(0.5, lambda: admin.execute("SELECT pg_wal_replay_resume()"))
+        try:
+            with tidings.connect(url, read_url=standby.url) as store:
+                resume.start()
+                assert list(store.log().subscribe(until_caught_up=True)) == []
+                stored = store.stream(category="c", stream="s").publish(events=[NewEvent(name="e")])
+                tidings_postgres.wait_for_replica(store, 30)
+                assert store.log().read() == stored
+        finally:
+            resume.cancel()
+            if resume.ident is not None:
+                resume.join()
+            admin.execute("SELECT pg_wal_replay_resume()")

@@ -6,11 +6,14 @@ standby, under concurrent writers, is tested in ``cluster/test_replicas.py``."""
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 
 import pytest
 
 import tidings
 import tidings_postgres
+import tidings_postgres.adapter
 from postgres_server import SchemaFactory
 from tidings import URL, NewEvent
 from tidings_testkit import ReferenceAdapter
@@ -93,3 +96,27 @@ def test_a_wrong_read_url_is_refused_by_name(
 ) -> None:
     with pytest.raises(tidings.ConfigurationError, match=reason):
         tidings.connect(schemas.url(), read_url=read_url)
+
+
+def test_a_read_url_that_stays_behind_a_new_schema_holds_the_first_read_back_once(
+    schemas: SchemaFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read on ``read_url`` after the store created its schema waits for that
+    server to replay it, for ``connect_timeout`` at most; a server that stays behind
+    (here: a replay check that always says no) is then read as it is, not refused.
+    ``wait_for_replica`` still says that it is behind."""
+    monkeypatch.setattr(tidings_postgres.adapter, "REPLAYED", "SELECT %(lsn)s::text = ''")
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    url = f"{schemas.server_url}{'&' if '?' in schemas.server_url else '?'}schema={schema}"
+    try:
+        with tidings.connect(url, read_url=schemas.server_url, connect_timeout=1) as store:
+            started = time.monotonic()
+            assert store.log().read() == []
+            assert time.monotonic() - started >= 0.9, "the first read did not wait"
+            stored = store.stream(category="c", stream="s").publish(events=[NewEvent(name="a")])
+            assert store.log().read() == stored
+            with pytest.raises(tidings.StorageError, match="did not replay"):
+                tidings_postgres.wait_for_replica(store, 0.2)
+    finally:
+        with schemas.connect() as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -244,11 +244,19 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
 
     async def initialise(self) -> None:
         """Create the schema unless it exists; safe when several processes start at once."""
+        await self._create_or_migrate()
+
+    async def _create_or_migrate(self) -> bool:
+        """:meth:`initialise`; True if the schema was new or older, and so may not be on
+        a standby yet (then the first read there waits: :meth:`_await_replica_schema`)."""
         self._refuse_in_read_only("create or upgrade the schema of")
         action = f"create schema {self.options.schema!r} on"
         async with self._setup_connection(action) as conn:
             with failures(self._server, action), self._watchdog.watch(conn):
-                await arun(schema_plan(self.options.schema), partial(afetch, conn))
+                changed = await arun(schema_plan(self.options.schema), partial(afetch, conn))
+                if changed and self.read_pool is not None:
+                    self._schema_lsn = await self._primary_position(conn)
+                return changed
 
     @asynccontextmanager
     async def _setup_connection(self, action: str) -> AsyncIterator[AsyncConnection]:
@@ -345,22 +353,21 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             target = str(rows[0][0])
         await self._await_replay(target, timeout)
 
-    async def _primary_position(self) -> str | None:
-        """The primary's WAL position as the store opens, past the schema it may have
-        just created or migrated: the first read on the ``read_url`` server waits for
-        it (:meth:`_await_replica_schema`)."""
-        async with self._setup_connection("read the WAL position of") as conn:
-            target = await commit_position(conn)
+    @staticmethod
+    async def _primary_position(conn: AsyncConnection) -> str | None:
+        target = await commit_position(conn)
         return None if target == UNKNOWN_POSITION else target
 
     async def _await_replica_schema(self) -> None:
-        """Before the first read on the ``read_url`` server, wait until it has replayed
-        the schema as the primary had it when the store opened: else the first read
-        of a new store there (a subscriber's first page) could find no table."""
-        target = self._schema_lsn
+        """Before the first read on the ``read_url`` server after this store created or
+        migrated the schema, wait until that server has replayed it: else the first read
+        of a new store there (a subscriber's first page) could find no table. Once, and
+        for ``connect_timeout`` at most: a standby that lags by design (a delayed
+        replica) then serves older data, as ``read_url`` allows, or says what is missing."""
+        target, self._schema_lsn = self._schema_lsn, None
         if target is not None:
-            await self._await_replay(target, self.options.connect_timeout, direct=True)
-            self._schema_lsn = None
+            with suppress(StorageError):
+                await self._await_replay(target, self.options.connect_timeout, direct=True)
 
     async def _await_replay(self, target: str, timeout: float, *, direct: bool = False) -> None:
         """Poll the ``read_url`` server until it has replayed ``target``; with
@@ -385,7 +392,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         assert self._replica is not None
         with failures(self._replica, "read from"):
             async with self.read_pool.connection() as conn:
-                return bool((await afetch(conn, check))[0][0])
+                with self._watchdog.watch(conn):
+                    return bool((await afetch(conn, check))[0][0])
 
     def projections(self) -> AsyncPostgresProjectionStorage:
         return self._projections
@@ -499,7 +507,6 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
                         await self.pool.open(wait=False)
                     if self.read_pool is not None:
                         await self.read_pool.open(wait=False)
-                        self._schema_lsn = await self._primary_position()
                     self._ready = True
         if self._closed:
             raise StoreClosedError("the PostgreSQL store is closed")
@@ -508,7 +515,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
     async def _check_or_create_schema(self) -> None:
         """Create or migrate the schema; in read-only mode only check that it is current."""
         if self.options.mode != "ro":
-            await self.initialise()
+            await self._create_or_migrate()
             return
         plan = existing_schema_plan(self.options.schema, self._server.description)
         async with self._setup_connection("inspect") as conn:

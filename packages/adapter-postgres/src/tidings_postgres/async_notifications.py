@@ -95,11 +95,10 @@ class AsyncCommitListener:
         """Read the listening connection until one notification or the deadline."""
         try:
             if self._conn is None or self._conn.closed:
-                conn = await self._server.connect_async()
+                self._conn = conn = await self._server.connect_async()
                 if self._closed:  # the store closed while this connection was opening
-                    await conn.close()
+                    await self._drop()
                     return
-                self._conn = conn
                 listen = sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
                 await conn.execute(listen)
                 # A commit made just before LISTEN took effect went unheard: wake now,

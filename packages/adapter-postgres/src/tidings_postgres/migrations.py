@@ -52,8 +52,10 @@ def _migrate(schema: str) -> Plan[tuple[bool, int | None]]:
     return True, version
 
 
-def schema_plan(schema: str) -> Plan[None]:
+def schema_plan(schema: str) -> Plan[bool]:
     """Create ``schema`` at :data:`SCHEMA_VERSION`, or migrate it there; idempotent.
+    True if it was not there at that version when looked at (this call or another
+    process created or migrated it just now).
 
     Creation runs in one transaction under an advisory lock keyed by the schema name, so
     two processes starting at once create it once, and a reader of the version never
@@ -63,7 +65,7 @@ def schema_plan(schema: str) -> Plan[None]:
     events. A schema from a newer release is refused, not downgraded.
     """
     if (yield from schema_version_plan(schema)) == SCHEMA_VERSION:
-        return
+        return False
     key = [f"tidings:{schema}:schema"]
     yield Statement(_LOCK, key)
     try:
@@ -73,3 +75,4 @@ def schema_plan(schema: str) -> Plan[None]:
             yield Statement(_UNLOCK, key)
     if changed:  # committed: another process may have done it meanwhile
         schema_changed(schema, before, SCHEMA_VERSION)
+    return True

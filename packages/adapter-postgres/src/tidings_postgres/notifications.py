@@ -93,11 +93,10 @@ class CommitListener:
         """Read the listening connection until one notification or the deadline."""
         try:
             if self._conn is None or self._conn.closed:
-                conn = self._server.connect()
+                self._conn = conn = self._server.connect()
                 if self._closed:  # the store closed while this connection was opening
-                    conn.close()
+                    self._drop()
                     return
-                self._conn = conn
                 listen = sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
                 conn.execute(listen)
                 # A commit made just before LISTEN took effect went unheard: wake now,

@@ -89,7 +89,8 @@ def test_the_first_read_of_a_new_store_on_a_standby_waits_for_its_schema(
 ) -> None:
     """A new store creates its schema on the primary as it opens; a standby that has not
     replayed it yet would answer the first read (a subscriber's first page) with "no
-    such table". The first read there waits until the standby has the schema."""
+    such table". The first read there waits until the standby has the schema. (Patroni
+    itself resumes a paused replay within a loop or two; the timer makes sure.)"""
     cluster = healthy_cluster
     leader = cluster.wait_leader()
     standby = next(node for node in cluster.nodes if node is not leader)

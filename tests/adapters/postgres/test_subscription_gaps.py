@@ -8,7 +8,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 import pytest
 from psycopg import sql
 
@@ -75,6 +79,20 @@ def test_a_stalled_and_a_rolled_back_writer_never_make_a_subscriber_skip(
     assert "stalled-rolled-back" not in {e.id for e in seen}
 
 
+@contextmanager
+def _behind_an_older_transaction(
+    schemas: SchemaFactory,
+) -> Iterator[tuple[tidings.EventStore, psycopg.Connection[Any], list[StoredEvent]]]:
+    """A store whose last event, "before", committed while an older transaction (on
+    ``older``, still open) holds the commit horizon back: "before" is above it."""
+    with tidings.connect(schemas.url()) as store, schemas.connect() as older:
+        stream = store.stream(category="c", stream="s")
+        stream.publish(events=[NewEvent(name="warm-up")])
+        older.execute("BEGIN")
+        older.execute("SELECT pg_current_xact_id()")  # it now holds the horizon back
+        yield store, older, stream.publish(events=[NewEvent(name="before")])
+
+
 def test_a_subscription_from_the_end_waits_for_an_older_transaction_and_skips_what_was_there(
     schemas: SchemaFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,13 +102,8 @@ def test_a_subscription_from_the_end_waits_for_an_older_transaction_and_skips_wh
     # The commit comes 0.3 s in; a wait far longer than that keeps a loaded machine,
     # where the timer's thread may run late, from ending the wait first.
     monkeypatch.setattr(tidings_postgres.adapter, "HEAD_WAIT", 30.0)
-    schema = schemas.name()
-    with tidings.connect(schemas.url(schema)) as store, schemas.connect() as older:
+    with _behind_an_older_transaction(schemas) as (store, older, before):
         stream = store.stream(category="c", stream="s")
-        stream.publish(events=[NewEvent(name="warm-up")])
-        older.execute("BEGIN")
-        older.execute("SELECT pg_current_xact_id()")  # it now holds the horizon back
-        before = stream.publish(events=[NewEvent(name="before")])
         ending = threading.Timer(0.3, lambda: older.execute("COMMIT"))
         ending.start()
         started = time.monotonic()
@@ -110,13 +123,8 @@ def test_a_subscription_from_the_end_starts_at_the_horizon_when_an_older_transac
     """After the wait, it starts at the horizon: it may deliver events committed just
     before it started again, but it skips nothing."""
     monkeypatch.setattr(tidings_postgres.adapter, "HEAD_WAIT", 0.2)
-    schema = schemas.name()
-    with tidings.connect(schemas.url(schema)) as store, schemas.connect() as older:
+    with _behind_an_older_transaction(schemas) as (store, older, before):
         stream = store.stream(category="c", stream="s")
-        stream.publish(events=[NewEvent(name="warm-up")])
-        older.execute("BEGIN")
-        older.execute("SELECT pg_current_xact_id()")
-        before = stream.publish(events=[NewEvent(name="before")])
         subscription = store.category(category="c").subscribe(start="end", until_caught_up=True)
         older.execute("COMMIT")
         after = stream.publish(events=[NewEvent(name="after")])

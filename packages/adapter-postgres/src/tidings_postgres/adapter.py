@@ -250,7 +250,8 @@ class PostgresAdapter(StorageAdapter):
             with failures(self._server, action), self._watchdog.watch(conn):
                 changed = run(schema_plan(self.options.schema), partial(fetch, conn))
                 if changed and self.read_pool is not None:
-                    self._schema_lsn = self._primary_position(conn)
+                    position = commit_position(conn)
+                    self._schema_lsn = None if position == UNKNOWN_POSITION else position
                 return changed
 
     @contextmanager
@@ -345,11 +346,6 @@ class PostgresAdapter(StorageAdapter):
             target = str(rows[0][0])
         self._await_replay(target, timeout)
 
-    @staticmethod
-    def _primary_position(conn: Connection) -> str | None:
-        target = commit_position(conn)
-        return None if target == UNKNOWN_POSITION else target
-
     def _await_replica_schema(self) -> None:
         """Before the first read on the ``read_url`` server after this store created or
         migrated the schema, wait until that server has replayed it: else the first read
@@ -357,7 +353,7 @@ class PostgresAdapter(StorageAdapter):
         for ``connect_timeout`` at most: a standby that lags by design (a delayed
         replica) then serves older data, as ``read_url`` allows, or says what is missing."""
         target, self._schema_lsn = self._schema_lsn, None
-        if target is not None:
+        if target is not None:  # a second caller meanwhile has nothing left to wait for
             with suppress(StorageError):
                 self._await_replay(target, self.options.connect_timeout, direct=True)
 
@@ -466,7 +462,8 @@ class PostgresAdapter(StorageAdapter):
         pool = self._open_pool()
         server = self._server
         if replica and self.read_pool is not None and self._replica is not None:
-            self._await_replica_schema()
+            if self._schema_lsn is not None:
+                self._await_replica_schema()
             pool, server = self.read_pool, self._replica
         with failures(server, action):
             conn = pool.getconn()

@@ -255,7 +255,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             with failures(self._server, action), self._watchdog.watch(conn):
                 changed = await arun(schema_plan(self.options.schema), partial(afetch, conn))
                 if changed and self.read_pool is not None:
-                    self._schema_lsn = await self._primary_position(conn)
+                    position = await commit_position(conn)
+                    self._schema_lsn = None if position == UNKNOWN_POSITION else position
                 return changed
 
     @asynccontextmanager
@@ -353,11 +354,6 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
             target = str(rows[0][0])
         await self._await_replay(target, timeout)
 
-    @staticmethod
-    async def _primary_position(conn: AsyncConnection) -> str | None:
-        target = await commit_position(conn)
-        return None if target == UNKNOWN_POSITION else target
-
     async def _await_replica_schema(self) -> None:
         """Before the first read on the ``read_url`` server after this store created or
         migrated the schema, wait until that server has replayed it: else the first read
@@ -365,7 +361,7 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         for ``connect_timeout`` at most: a standby that lags by design (a delayed
         replica) then serves older data, as ``read_url`` allows, or says what is missing."""
         target, self._schema_lsn = self._schema_lsn, None
-        if target is not None:
+        if target is not None:  # a second caller meanwhile has nothing left to wait for
             with suppress(StorageError):
                 await self._await_replay(target, self.options.connect_timeout, direct=True)
 
@@ -475,7 +471,8 @@ class AsyncPostgresAdapter(AsyncStorageAdapter):
         pool = await self._open_pool()
         server = self._server
         if replica and self.read_pool is not None and self._replica is not None:
-            await self._await_replica_schema()
+            if self._schema_lsn is not None:
+                await self._await_replica_schema()
             pool, server = self.read_pool, self._replica
         with failures(server, action):
             conn = await pool.getconn()
